@@ -1,0 +1,3 @@
+//! fake
+/// x
+pub struct FakeCluster;

@@ -1,0 +1,31 @@
+//! The foundation of Kubemate.
+//!
+//! kubemate-core owns the [`ClusterClient`] trait, through which every Kubemate crate reaches the
+//! cluster, and its implementations: [`KubeClusterClient`] on a real cluster, `FakeCluster` in
+//! memory (feature `test-util`) and `MockClusterClient` (feature `mocks`). The domain crates
+//! (rbac, gateway, observe, audit) depend on this crate only; none of them touches `kube`'s
+//! client directly.
+
+pub mod client;
+#[cfg(feature = "test-util")]
+pub mod conformance;
+pub mod error;
+#[cfg(feature = "test-util")]
+pub mod fake;
+pub mod kube_client;
+pub mod resource;
+pub mod selector;
+
+#[cfg(feature = "mocks")]
+pub use client::MockClusterClient;
+pub use client::{
+    ApplyOptions, ClusterClient, ClusterClientExt, DeleteOptions, DeleteOutcome, FIELD_MANAGER,
+    Identity, ListOptions, LogOptions, LogStream, ObjectList, Propagation, Scale, TypedList,
+    WatchEvent, WatchOptions, WatchStream, WriteOptions,
+};
+pub use error::{Cause, Error, ErrorKind, Result};
+#[cfg(feature = "test-util")]
+pub use fake::FakeCluster;
+pub use kube::core::{DynamicObject, ObjectMeta, TypeMeta};
+pub use kube_client::{ClientConfig, KubeClusterClient};
+pub use resource::{DiscoveredResource, ResourceType};
