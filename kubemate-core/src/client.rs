@@ -213,8 +213,7 @@ pub trait ClusterClient: Send + Sync {
     async fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<DynamicObject>;
 
     /// A page of objects.
-    async fn list(&self, rt: &ResourceType, ns: &str, opts: &ListOptions)
-    -> Result<ObjectList>;
+    async fn list(&self, rt: &ResourceType, ns: &str, opts: &ListOptions) -> Result<ObjectList>;
 
     /// Creates `obj`; its namespace is `ns`.
     async fn create(
@@ -264,12 +263,7 @@ pub trait ClusterClient: Send + Sync {
     ) -> Result<DeleteOutcome>;
 
     /// Watches objects of a type for changes.
-    async fn watch(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        opts: &WatchOptions,
-    ) -> Result<WatchStream>;
+    async fn watch(&self, rt: &ResourceType, ns: &str, opts: &WatchOptions) -> Result<WatchStream>;
 
     /// Reads the `scale` subresource.
     async fn get_scale(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Scale>;

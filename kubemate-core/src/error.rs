@@ -147,7 +147,10 @@ impl Error {
 
     /// A `NotFound` error worded as the apiserver words it: `configmaps "x" not found`.
     pub fn not_found(plural: &str, name: &str) -> Self {
-        Error::new(ErrorKind::NotFound, format!("{plural} \"{name}\" not found"))
+        Error::new(
+            ErrorKind::NotFound,
+            format!("{plural} \"{name}\" not found"),
+        )
     }
 
     /// What kind of failure this is.

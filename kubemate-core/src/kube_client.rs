@@ -21,8 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     ApplyOptions, Cause, ClusterClient, DeleteOptions, DeleteOutcome, DiscoveredResource, Error,
     ErrorKind, FIELD_MANAGER, Identity, ListOptions, LogOptions, LogStream, ObjectList,
-    Propagation, ResourceType, Result, Scale, WatchEvent, WatchOptions, WatchStream,
-    WriteOptions,
+    Propagation, ResourceType, Result, Scale, WatchEvent, WatchOptions, WatchStream, WriteOptions,
 };
 
 /// Where to find the cluster.
@@ -247,12 +246,7 @@ impl ClusterClient for KubeClusterClient {
         Ok(with_types(obj, rt))
     }
 
-    async fn list(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        opts: &ListOptions,
-    ) -> Result<ObjectList> {
+    async fn list(&self, rt: &ResourceType, ns: &str, opts: &ListOptions) -> Result<ObjectList> {
         let params = ListParams {
             label_selector: opts.label_selector.clone(),
             field_selector: opts.field_selector.clone(),
@@ -381,12 +375,7 @@ impl ClusterClient for KubeClusterClient {
         })
     }
 
-    async fn watch(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        opts: &WatchOptions,
-    ) -> Result<WatchStream> {
+    async fn watch(&self, rt: &ResourceType, ns: &str, opts: &WatchOptions) -> Result<WatchStream> {
         let mut params = WatchParams::default();
         params.label_selector = opts.label_selector.clone();
         params.field_selector = opts.field_selector.clone();
@@ -403,9 +392,7 @@ impl ClusterClient for KubeClusterClient {
         Ok(stream
             .map(move |event| match event.map_err(map_kube_error)? {
                 kube::core::WatchEvent::Added(o) => Ok(WatchEvent::Added(with_types(o, &rt))),
-                kube::core::WatchEvent::Modified(o) => {
-                    Ok(WatchEvent::Modified(with_types(o, &rt)))
-                }
+                kube::core::WatchEvent::Modified(o) => Ok(WatchEvent::Modified(with_types(o, &rt))),
                 kube::core::WatchEvent::Deleted(o) => Ok(WatchEvent::Deleted(with_types(o, &rt))),
                 kube::core::WatchEvent::Bookmark(b) => {
                     Ok(WatchEvent::Bookmark(b.metadata.resource_version))
@@ -464,16 +451,14 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn logs(&self, ns: &str, pod: &str, opts: &LogOptions) -> Result<String> {
-        let pods: Api<k8s_openapi::api::core::v1::Pod> =
-            Api::namespaced(self.client.clone(), ns);
+        let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(self.client.clone(), ns);
         pods.logs(pod, &log_params(opts, false))
             .await
             .map_err(map_kube_error)
     }
 
     async fn follow_logs(&self, ns: &str, pod: &str, opts: &LogOptions) -> Result<LogStream> {
-        let pods: Api<k8s_openapi::api::core::v1::Pod> =
-            Api::namespaced(self.client.clone(), ns);
+        let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(self.client.clone(), ns);
         let reader = pods
             .log_stream(pod, &log_params(opts, true))
             .await

@@ -13,6 +13,7 @@ pub mod error;
 #[cfg(feature = "test-util")]
 pub mod fake;
 pub mod kube_client;
+pub mod names;
 pub mod resource;
 pub mod selector;
 

@@ -193,29 +193,19 @@ fn is_name_part(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253
-        && s.split('.').all(|label| {
-            let b = label.as_bytes();
-            !b.is_empty()
-                && b.len() <= 63
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        })
-}
-
 /// Validates a label key (`[prefix/]name`), as Kubernetes does.
 pub fn validate_label_key(key: &str) -> Result<()> {
     let (prefix, name) = match key.split_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
     };
-    let prefix_ok = prefix.is_none_or(is_dns_subdomain);
+    let prefix_ok = prefix.is_none_or(crate::names::is_dns1123_subdomain);
     if prefix_ok && is_name_part(name) {
         Ok(())
     } else {
-        Err(bad(format!("invalid label key \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character")))
+        Err(bad(format!(
+            "invalid label key \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+        )))
     }
 }
 
@@ -224,7 +214,9 @@ pub fn validate_label_value(value: &str) -> Result<()> {
     if value.is_empty() || is_name_part(value) {
         Ok(())
     } else {
-        Err(bad(format!("invalid label value: \"{value}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character")))
+        Err(bad(format!(
+            "invalid label value: \"{value}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+        )))
     }
 }
 
@@ -259,7 +251,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(bad(format!("invalid selector: '{input}'; can't understand '{part}'")));
+                return Err(bad(format!(
+                    "invalid selector: '{input}'; can't understand '{part}'"
+                )));
             };
             reqs.push(FieldRequirement {
                 field: field.trim().to_owned(),
@@ -307,7 +301,16 @@ mod tests {
 
     #[test]
     fn malformed_label_selectors_are_bad_requests() {
-        for sel in ["app=(", "in (a)", "app in a", "app in (a", "app=we b", "-bad=x", "a=b=c", "app ~ x"] {
+        for sel in [
+            "app=(",
+            "in (a)",
+            "app in a",
+            "app in (a",
+            "app=we b",
+            "-bad=x",
+            "a=b=c",
+            "app ~ x",
+        ] {
             let err = LabelSelector::parse(sel).expect_err(sel);
             assert_eq!(err.kind(), ErrorKind::BadRequest, "{sel}");
         }

@@ -4,9 +4,7 @@ use async_trait::async_trait;
 use kube::core::DynamicObject;
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{
-    ApplyOptions, ClusterClient, DeleteOptions, DeleteOutcome, ListOptions, WriteOptions,
-};
+use super::{ApplyOptions, ClusterClient, DeleteOptions, DeleteOutcome, ListOptions, WriteOptions};
 use crate::{Error, ErrorKind, ResourceType, Result};
 
 /// A page of typed objects.
@@ -119,7 +117,12 @@ pub trait ClusterClientExt: ClusterClient {
     {
         let dynamic = to_dynamic(obj)?;
         let created = self
-            .create(&ResourceType::of::<K>(), ns, &dynamic, &WriteOptions::default())
+            .create(
+                &ResourceType::of::<K>(),
+                ns,
+                &dynamic,
+                &WriteOptions::default(),
+            )
             .await?;
         from_dynamic(created)
     }
@@ -132,7 +135,12 @@ pub trait ClusterClientExt: ClusterClient {
     {
         let dynamic = to_dynamic(obj)?;
         let replaced = self
-            .replace(&ResourceType::of::<K>(), ns, &dynamic, &WriteOptions::default())
+            .replace(
+                &ResourceType::of::<K>(),
+                ns,
+                &dynamic,
+                &WriteOptions::default(),
+            )
             .await?;
         from_dynamic(replaced)
     }
@@ -156,8 +164,13 @@ pub trait ClusterClientExt: ClusterClient {
         K: kube::Resource<DynamicType = ()>,
         K::Scope: 'static,
     {
-        self.delete(&ResourceType::of::<K>(), ns, name, &DeleteOptions::default())
-            .await
+        self.delete(
+            &ResourceType::of::<K>(),
+            ns,
+            name,
+            &DeleteOptions::default(),
+        )
+        .await
     }
 }
 
