@@ -894,7 +894,7 @@ pub async fn namespaces_lifecycle(client: &dyn ClusterClient) {
         )
         .await
         .expect("list namespaces");
-    assert_eq!(names(&listed.items), [ns.clone()]);
+    assert_eq!(names(&listed.items), std::slice::from_ref(&ns));
     let err = client
         .create(
             &namespaces(),

@@ -392,11 +392,7 @@ impl FakeCluster {
                 )
             })?
         } else {
-            logs.current
-                .get(&key)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .as_ref()
+            logs.current.get(&key).map(Vec::as_slice).unwrap_or(&[])
         };
         let since = opts.since_seconds.map(|s| {
             k8s_openapi::jiff::Timestamp::now()

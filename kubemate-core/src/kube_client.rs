@@ -376,9 +376,11 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn watch(&self, rt: &ResourceType, ns: &str, opts: &WatchOptions) -> Result<WatchStream> {
-        let mut params = WatchParams::default();
-        params.label_selector = opts.label_selector.clone();
-        params.field_selector = opts.field_selector.clone();
+        let mut params = WatchParams {
+            label_selector: opts.label_selector.clone(),
+            field_selector: opts.field_selector.clone(),
+            ..Default::default()
+        };
         if let Some(timeout) = opts.timeout_seconds {
             params = params.timeout(timeout);
         }

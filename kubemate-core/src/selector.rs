@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn field_selectors_parse() {
-        let s = FieldSelector::parse("metadata.name=a, status.phase!=Running").unwrap();
+        let s = FieldSelector::parse("metadata.name=a, status.phase!=Running").expect("valid");
         assert_eq!(s.0.len(), 2);
         assert!(s.0[0].equals && !s.0[1].equals);
         assert_eq!(s.0[1].field, "status.phase");

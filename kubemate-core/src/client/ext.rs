@@ -33,6 +33,16 @@ where
     Ok(serde_json::from_value(value)?)
 }
 
+fn require_name(obj: &DynamicObject) -> Result<()> {
+    if obj.metadata.name.as_deref().is_none_or(str::is_empty) {
+        return Err(Error::new(
+            ErrorKind::BadRequest,
+            "metadata.name is required",
+        ));
+    }
+    Ok(())
+}
+
 /// Converts a dynamic object to a typed one.
 pub fn from_dynamic<K: DeserializeOwned>(obj: DynamicObject) -> Result<K> {
     let value = serde_json::to_value(obj)?;
@@ -134,6 +144,7 @@ pub trait ClusterClientExt: ClusterClient {
         K::Scope: 'static,
     {
         let dynamic = to_dynamic(obj)?;
+        require_name(&dynamic)?;
         let replaced = self
             .replace(
                 &ResourceType::of::<K>(),
@@ -152,6 +163,7 @@ pub trait ClusterClientExt: ClusterClient {
         K::Scope: 'static,
     {
         let dynamic = to_dynamic(obj)?;
+        require_name(&dynamic)?;
         let applied = self
             .apply(&ResourceType::of::<K>(), ns, &dynamic, opts)
             .await?;
@@ -175,3 +187,65 @@ pub trait ClusterClientExt: ClusterClient {
 }
 
 impl<T: ClusterClient + ?Sized> ClusterClientExt for T {}
+
+#[cfg(all(test, feature = "mocks"))]
+mod tests {
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    use super::*;
+    use crate::MockClusterClient;
+
+    #[tokio::test]
+    async fn apply_without_a_name_is_refused_before_any_call() {
+        let mut mock = MockClusterClient::new();
+        mock.expect_apply().times(0);
+        mock.expect_replace().times(0);
+        let unnamed = ConfigMap::default();
+        let err = mock
+            .apply_as("shop", &unnamed, &ApplyOptions::default())
+            .await
+            .expect_err("no name");
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
+        let err = mock
+            .replace_as("shop", &unnamed)
+            .await
+            .expect_err("no name");
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
+    }
+
+    #[tokio::test]
+    async fn list_all_follows_continue_tokens_and_stops_on_the_last_page() {
+        let mut mock = MockClusterClient::new();
+        let mut seq = mockall::Sequence::new();
+        for (token_in, token_out, name) in [(None, Some("t1"), "a"), (Some("t1"), None, "b")] {
+            mock.expect_list()
+                .withf(move |rt, ns, opts| {
+                    rt.plural == "configmaps"
+                        && ns == "shop"
+                        && opts.continue_token.as_deref() == token_in
+                })
+                .times(1)
+                .in_sequence(&mut seq)
+                .returning(move |_, _, _| {
+                    let cm = ConfigMap {
+                        metadata: kube::core::ObjectMeta {
+                            name: Some(name.into()),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    };
+                    Ok(crate::ObjectList {
+                        items: vec![to_dynamic(&cm).expect("dynamic")],
+                        resource_version: "7".into(),
+                        continue_token: token_out.map(str::to_owned),
+                    })
+                });
+        }
+        let all: Vec<ConfigMap> = mock
+            .list_all_as("shop", &ListOptions::default())
+            .await
+            .expect("list all");
+        let names: Vec<_> = all.iter().filter_map(|c| c.metadata.name.clone()).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+}

@@ -222,13 +222,14 @@ impl State {
                 "a namespace is required for namespaced resources",
             ));
         }
-        if let Some(obj_ns) = obj.and_then(|o| meta(o, "namespace")) {
-            if !obj_ns.is_empty() && obj_ns != ns {
-                return Err(Error::new(
-                    ErrorKind::BadRequest,
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                ));
-            }
+        if let Some(obj_ns) = obj.and_then(|o| meta(o, "namespace"))
+            && !obj_ns.is_empty()
+            && obj_ns != ns
+        {
+            return Err(Error::new(
+                ErrorKind::BadRequest,
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
         if !self.namespace_exists(ns) {
             return Err(Error::not_found("namespaces", ns));
@@ -432,15 +433,15 @@ impl State {
             }
             _ => {}
         }
-        if let Some(incoming_name) = meta(&incoming, "name") {
-            if incoming_name != name {
-                return Err(Error::new(
-                    ErrorKind::BadRequest,
-                    format!(
-                        "the name of the object ({incoming_name}) does not match the name on the URL ({name})"
-                    ),
-                ));
-            }
+        if let Some(incoming_name) = meta(&incoming, "name")
+            && incoming_name != name
+        {
+            return Err(Error::new(
+                ErrorKind::BadRequest,
+                format!(
+                    "the name of the object ({incoming_name}) does not match the name on the URL ({name})"
+                ),
+            ));
         }
         self.check_namespace(info, ns, Some(&incoming))?;
         if status_only {
@@ -558,17 +559,15 @@ impl State {
         if info.is("", "namespaces") {
             self.remove_namespace_contents(name);
         }
-        if info.is("apiextensions.k8s.io", "customresourcedefinitions") {
-            if let Some(t) = types::from_crd(&obj) {
-                let tkey = (t.group.clone(), t.plural.clone());
-                self.objects.remove(&tkey);
-                self.types.remove(&tkey);
-            }
+        if info.is("apiextensions.k8s.io", "customresourcedefinitions")
+            && let Some(t) = types::from_crd(&obj)
+        {
+            let tkey = (t.group.clone(), t.plural.clone());
+            self.objects.remove(&tkey);
+            self.types.remove(&tkey);
         }
-        if !orphan {
-            if let Some(uid) = meta(&obj, "uid") {
-                self.remove_dependents(&uid);
-            }
+        if !orphan && let Some(uid) = meta(&obj, "uid") {
+            self.remove_dependents(&uid);
         }
         Ok((obj, change))
     }

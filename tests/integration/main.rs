@@ -1,0 +1,4 @@
+//! Integration tests on the real control plane (one test binary for the workspace).
+
+mod conformance;
+mod control_plane;
