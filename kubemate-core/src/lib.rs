@@ -6,14 +6,17 @@
 //! (rbac, gateway, observe, audit) depend on this crate only; none of them touches `kube`'s
 //! client directly.
 
+pub mod catalog;
 pub mod client;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 pub mod error;
+pub mod events;
 #[cfg(feature = "test-util")]
 pub mod fake;
 pub mod kube_client;
 pub mod names;
+pub mod quantity;
 pub mod resource;
 pub mod selector;
 
