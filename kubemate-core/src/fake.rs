@@ -32,6 +32,19 @@ mod types;
 
 use store::{Change, ChangeKind, Filter, State};
 
+/// The demo dataset, file by file, in load order.
+pub const DEMO: &[(&str, &str)] = &[
+    ("00-cluster.yaml", include_str!("../demo/00-cluster.yaml")),
+    ("10-shop.yaml", include_str!("../demo/10-shop.yaml")),
+    ("20-payments.yaml", include_str!("../demo/20-payments.yaml")),
+    (
+        "30-analytics.yaml",
+        include_str!("../demo/30-analytics.yaml"),
+    ),
+    ("40-system.yaml", include_str!("../demo/40-system.yaml")),
+    ("50-events.yaml", include_str!("../demo/50-events.yaml")),
+];
+
 /// The kind of call, for failure injection and the record of actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
@@ -208,6 +221,17 @@ impl FakeCluster {
             }),
             identity: None,
         }
+    }
+
+    /// The demo cluster: three nodes, tenant namespaces with workloads, storage and events
+    /// (the YAML files of `kubemate-core/demo/`). The server's demo mode boots from it.
+    pub fn demo() -> Result<Self> {
+        let fake = Self::new();
+        for (file, yaml) in DEMO {
+            fake.seed_yaml(yaml)
+                .map_err(|e| Error::new(e.kind(), format!("{file}: {}", e.message())))?;
+        }
+        Ok(fake)
     }
 
     /// A cluster seeded from multi-document YAML.

@@ -18,6 +18,7 @@ pub mod kube_client;
 pub mod names;
 pub mod quantity;
 pub mod resource;
+pub mod resources;
 pub mod selector;
 
 #[cfg(feature = "mocks")]

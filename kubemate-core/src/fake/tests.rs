@@ -337,3 +337,64 @@ async fn cluster_scoped_kinds_ignore_the_namespace_and_unknown_kinds_are_not_fou
         .expect_err("not served");
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[tokio::test]
+async fn the_demo_dataset_loads_whole_and_hangs_together() {
+    use k8s_openapi::api::{
+        apps::v1::{Deployment, ReplicaSet},
+        core::v1::{Node, Pod},
+    };
+
+    use crate::ClusterClientExt;
+
+    let fake = FakeCluster::demo().expect("demo dataset loads");
+    let nodes: Vec<Node> = fake
+        .list_all_as("", &ListOptions::default())
+        .await
+        .expect("nodes");
+    assert_eq!(nodes.len(), 3);
+    let namespaces = fake
+        .list(
+            &ResourceType::new("", "v1", "Namespace", "namespaces", false),
+            "",
+            &ListOptions::default(),
+        )
+        .await
+        .expect("namespaces");
+    assert!(namespaces.items.len() >= 5);
+    let web: Deployment = fake.get_as("shop", "web").await.expect("shop/web");
+    let uid = web.metadata.uid.expect("uid");
+    let replicasets: Vec<ReplicaSet> = fake
+        .list_all_as("shop", &ListOptions::default())
+        .await
+        .expect("replicasets");
+    let owned = replicasets
+        .iter()
+        .filter(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.uid == uid)
+        })
+        .count();
+    assert_eq!(owned, 2, "web has two revisions");
+    let pods: Vec<Pod> = fake
+        .list_all_as("", &ListOptions::default())
+        .await
+        .expect("pods");
+    for pod in &pods {
+        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+        if let Some(node) = node {
+            assert!(
+                nodes
+                    .iter()
+                    .any(|n| n.metadata.name.as_deref() == Some(node.as_str())),
+                "{node}"
+            );
+        }
+    }
+    let warnings = crate::events::warnings(&fake, "").await.expect("warnings");
+    assert!(warnings.iter().any(|w| w.reason == "FailedScheduling"));
+    assert!(warnings.iter().any(|w| w.reason == "BackOff"));
+}
