@@ -16,6 +16,7 @@ pub mod events;
 pub mod fake;
 pub mod kube_client;
 pub mod names;
+pub mod nodes;
 pub mod quantity;
 pub mod resource;
 pub mod resources;
