@@ -19,6 +19,7 @@ pub mod names;
 pub mod quantity;
 pub mod resource;
 pub mod selector;
+pub mod workload;
 
 #[cfg(feature = "mocks")]
 pub use client::MockClusterClient;
