@@ -21,6 +21,7 @@ pub mod quantity;
 pub mod resource;
 pub mod resources;
 pub mod selector;
+pub mod workload;
 
 #[cfg(feature = "mocks")]
 pub use client::MockClusterClient;

@@ -3,3 +3,4 @@
 mod conformance;
 mod control_plane;
 mod operations;
+mod workload;
