@@ -251,17 +251,6 @@ fn selector_of(kind: WorkloadKind, obj: &DynamicObject) -> Result<String> {
     Ok(selector.to_string())
 }
 
-/// Converts a dynamic object to a typed one; a mismatch is the cluster's fault, not the caller's.
-fn typed<K: serde::de::DeserializeOwned>(obj: DynamicObject) -> Result<K> {
-    let value = serde_json::to_value(obj)?;
-    serde_json::from_value(value).map_err(|e| {
-        Error::new(
-            ErrorKind::Internal,
-            format!("object does not match its type: {e}"),
-        )
-    })
-}
-
 /// True when `uid` is the controller of the object (`metav1.IsControlledBy`).
 fn controlled_by(meta: &ObjectMeta, uid: &str) -> bool {
     meta.owner_references
@@ -353,7 +342,7 @@ async fn members(
         controlled(client, &pod_type, ns, &selector, &owners)
             .await?
             .into_iter()
-            .map(typed)
+            .map(crate::client::from_dynamic)
             .collect::<Result<Vec<Pod>>>()?
     };
     Ok(Members { replica_sets, pods })
