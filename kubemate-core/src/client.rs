@@ -11,7 +11,7 @@ use crate::{DiscoveredResource, ResourceType, Result};
 
 mod ext;
 
-pub use ext::{ClusterClientExt, TypedList};
+pub use ext::{ClusterClientExt, TypedList, from_dynamic, to_dynamic};
 
 /// Options of a list call.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,9 @@ pub mod names;
 pub mod quantity;
 pub mod resource;
 pub mod selector;
+mod typed;
+pub mod validation;
+pub mod wizard;
 
 #[cfg(feature = "mocks")]
 pub use client::MockClusterClient;
