@@ -2,3 +2,4 @@
 
 mod conformance;
 mod control_plane;
+mod wizard;

@@ -1,0 +1,242 @@
+//! The app wizard, tenants and autoscalers on the real control plane: what the wizard builds is
+//! accepted by the apiserver, runs on the kwok nodes, and is reachable through its Service.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    core::v1::{Namespace, Pod, Service},
+    discovery::v1::EndpointSlice,
+};
+use kubemate_core::{
+    ClusterClient, ClusterClientExt, DeleteOptions, ErrorKind, ListOptions, ResourceType,
+    conformance::{eventually, fresh_namespace, suffix},
+    wizard::{self, AppSpec, CreateOptions, Registries, StepStatus},
+};
+use serde_json::json;
+
+fn registries() -> Registries {
+    Registries::new(["registry.example.com"])
+}
+
+fn spec(value: serde_json::Value) -> AppSpec {
+    serde_json::from_value(value).expect("a valid AppSpec document")
+}
+
+async fn drop_namespace(client: &dyn ClusterClient, ns: &str) {
+    client
+        .delete(
+            &ResourceType::of::<Namespace>(),
+            "",
+            ns,
+            &DeleteOptions::default(),
+        )
+        .await
+        .expect("delete the test namespace");
+}
+
+async fn running_pods(client: &dyn ClusterClient, ns: &str, selector: &str) -> Vec<Pod> {
+    client
+        .list_all_as::<Pod>(ns, &ListOptions::labels(selector))
+        .await
+        .expect("list pods")
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_wizard_runs_pods_on_the_kwok_nodes_behind_a_service_that_selects_them() {
+    let client = kubemate_tests::cluster().await;
+    let client = &*client;
+    let ns = fresh_namespace(client, "wizard").await;
+    let app = spec(json!({
+        "namespace": ns, "name": "web", "description": "storefront",
+        "image": "registry.example.com/shop/web:1.0",
+        "ports": [{"name": "http", "port": 8080}],
+        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                      "limits": {"cpu": "200m", "memory": "128Mi"}},
+        "env": [{"name": "MODE", "value": "test"}],
+        "replicas": 2,
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+        "volumes": [{"name": "scratch", "mountPath": "/scratch", "emptyDir": {"sizeLimit": "64Mi"}}],
+        "labels": {"tier": "frontend"},
+        "service": {"ports": [{"port": 80, "targetPort": "http"}]}
+    }));
+    let outcome = wizard::create_app(client, &registries(), &app, &CreateOptions::default())
+        .await
+        .expect("the wizard creates the app");
+    assert!(outcome.is_complete(), "{:?}", outcome.report());
+
+    let selector = format!("{}=web", wizard::APP_NAME_LABEL);
+    let pods = eventually("2 running pods of the app", || async {
+        let pods = running_pods(client, &ns, &selector).await;
+        (pods.len() == 2).then_some(pods)
+    })
+    .await;
+    let svc: Service = client.get_as(&ns, "web").await.expect("the Service");
+    let svc_selector = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.clone())
+        .expect("the Service has a selector");
+    for pod in &pods {
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        assert!(
+            svc_selector.iter().all(|(k, v)| labels.get(k) == Some(v)),
+            "the Service selects the running Pod {:?}",
+            pod.metadata.name
+        );
+        assert_eq!(labels.get("tier").map(String::as_str), Some("frontend"));
+    }
+
+    let pod_ips: BTreeSet<String> = pods
+        .iter()
+        .filter_map(|p| p.status.as_ref().and_then(|s| s.pod_ip.clone()))
+        .collect();
+    assert_eq!(pod_ips.len(), 2, "kwok gives the Pods IPs");
+    eventually("the EndpointSlice lists the Pods' IPs", || async {
+        let slices = client
+            .list_all_as::<EndpointSlice>(
+                &ns,
+                &ListOptions::labels("kubernetes.io/service-name=web"),
+            )
+            .await
+            .expect("list endpointslices");
+        let addresses: BTreeSet<String> = slices
+            .iter()
+            .flat_map(|s| s.endpoints.iter().flatten())
+            .flat_map(|e| e.addresses.iter().cloned())
+            .collect();
+        (addresses == pod_ips).then_some(())
+    })
+    .await;
+    drop_namespace(client, &ns).await;
+}
+
+#[tokio::test]
+async fn a_wizard_dry_run_passes_the_apiserver_and_creates_nothing() {
+    let client = kubemate_tests::cluster().await;
+    let client = &*client;
+    let ns = fresh_namespace(client, "wizard-dry").await;
+    // Every field the wizard offers, so the apiserver validates everything it builds.
+    let app = spec(json!({
+        "namespace": ns, "name": "api", "description": "everything at once",
+        "image": "registry.example.com/shop/api:2.1", "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": "http", "port": 8080}, {"name": "metrics", "port": 9090},
+                  {"name": "dns", "port": 5353, "protocol": "UDP"}],
+        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
+                      "limits": {"cpu": "1", "memory": "512Mi"}},
+        "probes": {
+            "liveness": {"httpGet": {"path": "/healthz", "port": "http"}, "initialDelaySeconds": 5},
+            "readiness": {"tcpSocket": {"port": 8080}, "successThreshold": 2},
+            "startup": {"exec": {"command": ["cat", "/tmp/started"]}, "failureThreshold": 30}
+        },
+        "env": [{"name": "MODE", "value": "production"},
+                {"name": "DB_HOST", "configMapKey": {"name": "db", "key": "host"}},
+                {"name": "DB_PASSWORD", "secretKey": {"name": "db", "key": "password", "optional": true}}],
+        "command": ["/bin/api"], "args": ["--port", "8080"],
+        "replicas": 3,
+        "rollingUpdate": {"maxUnavailable": "10%", "maxSurge": "25%"},
+        "scheduling": {
+            "nodeSelector": {"kubernetes.io/os": "linux"},
+            "affinity": {"requiredNodeTerms": [{"matchExpressions": [
+                {"key": "type", "operator": "In", "values": ["kwok"]}]}], "spread": "required"},
+            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"},
+                            {"operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60}]
+        },
+        "volumes": [
+            {"name": "config", "mountPath": "/etc/api",
+             "configMap": {"name": "api-config", "items": [{"key": "app.yaml", "path": "app.yaml"}]}},
+            {"name": "tls", "mountPath": "/etc/tls", "readOnly": true, "secret": {"secretName": "api-tls"}},
+            {"name": "data", "mountPath": "/var/lib/api", "persistentVolumeClaim": {"claimName": "api-data"}},
+            {"name": "cache", "mountPath": "/var/cache/api", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+            {"name": "logs", "mountPath": "/var/log/host", "hostPath": {"path": "/var/log", "type": "Directory"}}
+        ],
+        "labels": {"tier": "backend"},
+        "service": {"type": "NodePort", "ports": [{"port": 80, "targetPort": "http"}, {"port": 9090}]}
+    }));
+    let outcome = wizard::create_app(
+        client,
+        &registries(),
+        &app,
+        &CreateOptions { dry_run: true },
+    )
+    .await
+    .expect("the apiserver accepts the whole app");
+    assert!(
+        outcome.dry_run && outcome.is_complete(),
+        "{:?}",
+        outcome.report()
+    );
+    assert_eq!(
+        outcome.deployment.metadata.namespace.as_deref(),
+        Some(ns.as_str())
+    );
+    let deployments = client
+        .list_all_as::<Deployment>(&ns, &ListOptions::default())
+        .await
+        .expect("list deployments");
+    let services = client
+        .list_all_as::<Service>(&ns, &ListOptions::default())
+        .await
+        .expect("list services");
+    assert!(
+        deployments.is_empty() && services.is_empty(),
+        "a dry run creates nothing"
+    );
+    drop_namespace(client, &ns).await;
+}
+
+#[tokio::test]
+async fn a_service_the_apiserver_refuses_is_reported_beside_the_created_deployment() {
+    let client = kubemate_tests::cluster().await;
+    let client = &*client;
+    let ns = fresh_namespace(client, "wizard-partial").await;
+    // A node port that only the apiserver knows is taken: the first app takes it.
+    let node_port = 30000 + i32::from_str_radix(&suffix()[..4], 16).expect("hex") % 2700;
+    let app = |name: &str| {
+        spec(json!({
+            "namespace": ns, "name": name, "image": "registry.example.com/shop/web:1.0",
+            "ports": [{"name": "http", "port": 8080}], "replicas": 0,
+            "service": {"type": "NodePort", "ports": [{"port": 80, "targetPort": "http", "nodePort": node_port}]}
+        }))
+    };
+    let first = wizard::create_app(
+        client,
+        &registries(),
+        &app("first"),
+        &CreateOptions::default(),
+    )
+    .await
+    .expect("the first app");
+    if !first.is_complete() {
+        // Another test run holds this node port; the rest of the test needs it free.
+        drop_namespace(client, &ns).await;
+        panic!("node port {node_port} already taken: {:?}", first.report());
+    }
+    let second = wizard::create_app(
+        client,
+        &registries(),
+        &app("second"),
+        &CreateOptions::default(),
+    )
+    .await
+    .expect("the second app's Deployment is created");
+    assert!(!second.is_complete());
+    let err = second.service.error().expect("the Service step failed");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    let report = second.report();
+    assert_eq!(report[0].status, StepStatus::Done);
+    assert_eq!(report[1].status, StepStatus::Failed);
+    assert!(
+        client
+            .get_opt_as::<Deployment>(&ns, "second")
+            .await
+            .expect("get")
+            .is_some(),
+        "the Deployment stays, as reported"
+    );
+    drop_namespace(client, &ns).await;
+}
