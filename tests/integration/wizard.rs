@@ -11,7 +11,8 @@ use k8s_openapi::api::{
 use kubemate_core::{
     ClusterClient, ClusterClientExt, DeleteOptions, ErrorKind, ListOptions, ResourceType,
     conformance::{eventually, fresh_namespace, suffix},
-    wizard::{self, AppSpec, CreateOptions, Registries, StepStatus},
+    tenant::{self, LimitsSpec, QuotaSpec, TenantDefaults, TenantSpec},
+    wizard::{self, AppSpec, CpuMemory, CreateOptions, Registries, StepStatus},
 };
 use serde_json::json;
 
@@ -239,4 +240,96 @@ async fn a_service_the_apiserver_refuses_is_reported_beside_the_created_deployme
         "the Deployment stays, as reported"
     );
     drop_namespace(client, &ns).await;
+}
+
+fn pod(name: &str, cpu: Option<&str>) -> Pod {
+    let resources = cpu.map(|cpu| {
+        json!({"requests": {"cpu": cpu, "memory": "64Mi"}, "limits": {"cpu": cpu, "memory": "64Mi"}})
+    });
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "main", "image": "registry.example.com/app:1",
+            "resources": resources.unwrap_or(json!({}))}]}
+    }))
+    .expect("a valid Pod")
+}
+
+#[tokio::test]
+async fn a_tenant_gets_a_quota_the_apiserver_enforces_and_limit_defaults() {
+    let client = kubemate_tests::cluster().await;
+    let client = &*client;
+    let defaults = TenantDefaults {
+        quota: Some(QuotaSpec {
+            requests_cpu: Some("500m".into()),
+            limits_cpu: Some("1".into()),
+            requests_memory: Some("1Gi".into()),
+            limits_memory: Some("1Gi".into()),
+            pods: Some(10),
+            ..Default::default()
+        }),
+        limits: Some(LimitsSpec {
+            default_request: CpuMemory {
+                cpu: Some("100m".into()),
+                memory: Some("64Mi".into()),
+            },
+            default_limit: CpuMemory {
+                cpu: Some("200m".into()),
+                memory: Some("128Mi".into()),
+            },
+            ..Default::default()
+        }),
+    };
+    let name = format!("conf-tenant-{}", suffix());
+    let request = TenantSpec {
+        name: name.clone(),
+        description: Some("integration tenant".into()),
+        // The mark of test namespaces, so a sweep can find one a failed run left behind.
+        labels: [("kubemate.io/conformance".to_owned(), "true".to_owned())].into(),
+        quota: Some(QuotaSpec {
+            pods: Some(5),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let created = tenant::create_tenant(client, &defaults, &request)
+        .await
+        .expect("the tenant is created");
+    assert!(created.quota.is_some() && created.limit_range.is_some());
+
+    let summary = eventually("the quota controller counts the tenant", || async {
+        let t = tenant::get_tenant(client, &name).await.expect("get tenant");
+        t.quotas
+            .first()
+            .is_some_and(|q| q.used.contains_key("pods"))
+            .then_some(t)
+    })
+    .await;
+    assert!(summary.managed);
+    assert_eq!(summary.description.as_deref(), Some("integration tenant"));
+    assert_eq!(summary.quotas[0].hard["pods"], "5");
+
+    let err = client
+        .create_as(&name, &pod("greedy", Some("2")))
+        .await
+        .expect_err("over the quota");
+    assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
+    assert!(err.message().contains("exceeded quota"), "{err}");
+
+    // No resources: the LimitRange fills in its defaults, which fit the quota.
+    let modest: Pod = client
+        .create_as(&name, &pod("modest", None))
+        .await
+        .expect("within the quota");
+    let requests = modest.spec.expect("spec").containers[0]
+        .resources
+        .as_ref()
+        .and_then(|r| r.requests.clone())
+        .expect("defaulted requests");
+    assert_eq!(requests["cpu"].0, "100m");
+
+    let listed = tenant::list_tenants(client).await.expect("list tenants");
+    assert!(listed.iter().any(|t| t.name == name && t.managed));
+    tenant::delete_tenant(client, &name)
+        .await
+        .expect("delete the tenant");
 }
