@@ -19,6 +19,7 @@ pub mod names;
 pub mod quantity;
 pub mod resource;
 pub mod selector;
+pub mod storage;
 pub mod tenant;
 mod typed;
 pub mod validation;

@@ -19,6 +19,18 @@ pub const NOT_SUPPORTED: &str = "FieldValueNotSupported";
 /// Reason of a value that is well-formed but not allowed here.
 pub const FORBIDDEN: &str = "FieldValueForbidden";
 
+/// The kinds of hostPath volume, as Kubernetes spells them (`""` checks nothing).
+pub const HOST_PATH_TYPES: &[&str] = &[
+    "",
+    "DirectoryOrCreate",
+    "Directory",
+    "FileOrCreate",
+    "File",
+    "Socket",
+    "CharDevice",
+    "BlockDevice",
+];
+
 /// Collects the problems of one request, so that a caller sees all of them at once instead of
 /// fixing them one round trip at a time.
 #[derive(Debug, Default)]

@@ -2,4 +2,5 @@
 
 mod conformance;
 mod control_plane;
+mod storage;
 mod wizard;

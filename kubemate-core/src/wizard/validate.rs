@@ -468,17 +468,6 @@ fn check_scheduling(s: &SchedulingSpec, problems: &mut Problems) {
     }
 }
 
-const HOST_PATH_TYPES: &[&str] = &[
-    "",
-    "DirectoryOrCreate",
-    "Directory",
-    "FileOrCreate",
-    "File",
-    "Socket",
-    "CharDevice",
-    "BlockDevice",
-];
-
 fn check_items(field: &str, items: &[super::KeyToPathSpec], problems: &mut Problems) {
     let mut paths = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
@@ -605,9 +594,13 @@ fn check_volumes(volumes: &[VolumeSpec], problems: &mut Problems) {
                 );
             }
             if let Some(t) = &host.type_
-                && !HOST_PATH_TYPES.contains(&t.as_str())
+                && !validation::HOST_PATH_TYPES.contains(&t.as_str())
             {
-                problems.not_supported(format!("{field}.hostPath.type"), t, HOST_PATH_TYPES);
+                problems.not_supported(
+                    format!("{field}.hostPath.type"),
+                    t,
+                    validation::HOST_PATH_TYPES,
+                );
             }
         }
     }
