@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "test-util")]
 pub mod fake;
+pub mod hpa;
 pub mod kube_client;
 pub mod names;
 pub mod quantity;

@@ -10,7 +10,9 @@ use k8s_openapi::api::{
 };
 use kubemate_core::{
     ClusterClient, ClusterClientExt, DeleteOptions, ErrorKind, ListOptions, ResourceType,
+    WriteOptions,
     conformance::{eventually, fresh_namespace, suffix},
+    hpa::{self, HpaSpec, ScaleTarget, WorkloadKind},
     tenant::{self, LimitsSpec, QuotaSpec, TenantDefaults, TenantSpec},
     wizard::{self, AppSpec, CpuMemory, CreateOptions, Registries, StepStatus},
 };
@@ -332,4 +334,84 @@ async fn a_tenant_gets_a_quota_the_apiserver_enforces_and_limit_defaults() {
     tenant::delete_tenant(client, &name)
         .await
         .expect("delete the tenant");
+}
+
+#[tokio::test]
+async fn an_autoscaler_for_a_wizard_app_reads_back_updates_and_goes() {
+    let client = kubemate_tests::cluster().await;
+    let client = &*client;
+    let ns = fresh_namespace(client, "wizard-hpa").await;
+    let app = spec(json!({
+        "namespace": ns, "name": "api", "image": "registry.example.com/shop/api:1",
+        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+        "replicas": 1
+    }));
+    let _ = wizard::create_app(client, &registries(), &app, &CreateOptions::default())
+        .await
+        .expect("the app");
+    let scaler = HpaSpec {
+        namespace: ns.clone(),
+        name: None,
+        target: ScaleTarget {
+            kind: WorkloadKind::Deployment,
+            name: "api".into(),
+        },
+        min_replicas: Some(1),
+        max_replicas: 5,
+        cpu_utilization: Some(80),
+        memory_utilization: Some(150),
+        labels: Default::default(),
+    };
+    let _ = hpa::create_hpa(client, &scaler, &WriteOptions::default())
+        .await
+        .expect("create the autoscaler");
+    let read = hpa::get_hpa(client, &ns, "api").await.expect("read back");
+    assert_eq!(
+        (read.target_kind.as_str(), read.target_name.as_str()),
+        ("Deployment", "api")
+    );
+    assert_eq!((read.min_replicas, read.max_replicas), (1, 5));
+    assert_eq!((read.cpu_target, read.memory_target), (Some(80), Some(150)));
+
+    let updated = hpa::update_hpa(
+        client,
+        &HpaSpec {
+            max_replicas: 8,
+            memory_utilization: None,
+            ..scaler.clone()
+        },
+        &WriteOptions::default(),
+    )
+    .await
+    .expect("update the autoscaler");
+    assert_eq!(updated.spec.max_replicas, 8);
+    let listed = hpa::list_hpas(client, &ns).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].max_replicas, listed[0].memory_target), (8, None));
+
+    let err = hpa::create_hpa(
+        client,
+        &HpaSpec {
+            target: ScaleTarget {
+                kind: WorkloadKind::StatefulSet,
+                name: "api".into(),
+            },
+            name: Some("api-sts".into()),
+            ..scaler
+        },
+        &WriteOptions::default(),
+    )
+    .await
+    .expect_err("there is no StatefulSet api");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+
+    hpa::delete_hpa(client, &ns, "api").await.expect("delete");
+    assert_eq!(
+        hpa::get_hpa(client, &ns, "api")
+            .await
+            .expect_err("gone")
+            .kind(),
+        ErrorKind::NotFound
+    );
+    drop_namespace(client, &ns).await;
 }
