@@ -3,7 +3,7 @@
 //!
 //! The whole spec is validated before anything is sent, and every problem comes back at once
 //! as one `Invalid` error with a cause per field (paths name the AppSpec's own fields, see
-//! [`validate`]). Creation then runs step by step:
+//! [`validate()`]). Creation then runs step by step:
 //!
 //! 1. the Deployment — if it fails, nothing was created and [`create_app`] returns the error;
 //! 2. the Service, if the spec asks for one;
@@ -91,7 +91,7 @@ pub struct CreatedApp<'a> {
 /// live in other crates, such as the route (HTTPRoute or IngressRoute) that kubemate-gateway
 /// adds. The application composes the steps it offers into [`create_app_with`].
 ///
-/// A step takes part in the wizard's guarantees: its [`validate`](FollowUpStep::validate) runs
+/// A step takes part in the wizard's guarantees: its [`validate()`](FollowUpStep::validate) runs
 /// with the spec's validation, before anything is sent, and its outcome is reported in
 /// [`AppOutcome::follow_ups`].
 #[async_trait]
@@ -248,11 +248,13 @@ impl AppOutcome {
             self.deployment.metadata.name.clone(),
             None,
         )];
+        // The Service is named after the app, so a failed or skipped one still has a name.
+        let requested = !matches!(self.service, Step::NotRequested);
         out.push(line(
             "service",
             self.service.status(),
-            Some("Service".to_owned()),
-            self.deployment.metadata.name.clone(),
+            requested.then(|| "Service".to_owned()),
+            self.deployment.metadata.name.clone().filter(|_| requested),
             self.service.error(),
         ));
         for f in &self.follow_ups {

@@ -1,6 +1,9 @@
 use super::*;
 use crate::{ErrorKind, FakeCluster, fake::Verb};
 
+/// A broken spec: the fields its causes name, and how to break it.
+type Case<S> = (Vec<&'static str>, fn(&mut S));
+
 const SEED: &str = r#"
 apiVersion: v1
 kind: Namespace
@@ -159,7 +162,7 @@ async fn a_missing_target_or_namespace_is_not_found_and_nothing_is_written() {
 
 #[tokio::test]
 async fn invalid_autoscalers_name_their_fields_and_send_nothing() {
-    let cases: Vec<(Vec<&str>, fn(&mut HpaSpec))> = vec![
+    let cases: Vec<Case<HpaSpec>> = vec![
         (vec!["minReplicas"], |s| s.min_replicas = Some(0)),
         (vec!["maxReplicas"], |s| s.max_replicas = 1),
         (vec!["maxReplicas"], |s| {

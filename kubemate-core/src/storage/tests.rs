@@ -6,6 +6,9 @@ use k8s_openapi::api::{
 use super::*;
 use crate::{ClusterClient, ClusterClientExt, ErrorKind, FakeCluster, WriteOptions, fake::Verb};
 
+/// A broken spec: the fields its causes name, and how to break it.
+type Case<S> = (Vec<&'static str>, fn(&mut S));
+
 const SEED: &str = r#"
 apiVersion: v1
 kind: Namespace
@@ -175,7 +178,7 @@ async fn a_dry_run_claim_is_checked_but_not_stored() {
 
 #[tokio::test]
 async fn invalid_claims_name_their_fields_and_send_nothing() {
-    let cases: Vec<(Vec<&str>, fn(&mut PvcSpec))> = vec![
+    let cases: Vec<Case<PvcSpec>> = vec![
         (vec!["name"], |s| s.name = "Uploads".into()),
         (vec!["namespace"], |s| s.namespace = String::new()),
         (vec!["accessModes"], |s| s.access_modes.clear()),
@@ -322,7 +325,7 @@ async fn volumes_of_each_kind_are_built_as_kubernetes_expects() {
 
 #[tokio::test]
 async fn invalid_volumes_name_their_fields_and_send_nothing() {
-    let cases: Vec<(Vec<&str>, fn(&mut PvSpec))> = vec![
+    let cases: Vec<Case<PvSpec>> = vec![
         (vec!["source"], |s| s.nfs = None),
         (vec!["source"], |s| {
             s.host_path = Some(HostPathSource {
@@ -495,7 +498,7 @@ async fn storage_classes_are_created_updated_within_what_kubernetes_allows_and_d
 
 #[tokio::test]
 async fn invalid_classes_name_their_fields_and_send_nothing() {
-    let cases: Vec<(Vec<&str>, fn(&mut StorageClassSpec))> = vec![
+    let cases: Vec<Case<StorageClassSpec>> = vec![
         (vec!["name"], |s| s.name = "Fast".into()),
         (vec!["provisioner"], |s| s.provisioner = String::new()),
         (vec!["provisioner"], |s| {

@@ -121,63 +121,50 @@ fn check_ports(ports: &[PortSpec], problems: &mut Problems) {
     }
 }
 
+/// Parses one request or limit; `None` when absent or malformed (then recorded).
+fn amount(
+    problems: &mut Problems,
+    which: &str,
+    resource: &str,
+    value: Option<&str>,
+) -> Option<(i64, String)> {
+    let value = value?;
+    let field = format!("resources.{which}.{resource}");
+    let n = if resource == "cpu" {
+        problems.millis(&field, value)?
+    } else {
+        problems.bytes(&field, value)?
+    };
+    if n < 0 {
+        problems.invalid(field, value, "must be greater than or equal to 0");
+        return None;
+    }
+    Some((n, value.to_owned()))
+}
+
 fn check_resources(spec: &AppSpec, problems: &mut Problems) {
     let r = &spec.resources;
-    let cpu = |problems: &mut Problems, field: &str, v: &Option<String>| {
-        v.as_deref().and_then(|v| problems.millis(field, v))
-    };
-    let memory = |problems: &mut Problems, field: &str, v: &Option<String>| {
-        v.as_deref().and_then(|v| problems.bytes(field, v))
-    };
     let pairs = [
-        (
-            "cpu",
-            cpu(problems, "resources.requests.cpu", &r.requests.cpu),
-            cpu(problems, "resources.limits.cpu", &r.limits.cpu),
-        ),
+        ("cpu", r.requests.cpu.as_deref(), r.limits.cpu.as_deref()),
         (
             "memory",
-            memory(problems, "resources.requests.memory", &r.requests.memory),
-            memory(problems, "resources.limits.memory", &r.limits.memory),
+            r.requests.memory.as_deref(),
+            r.limits.memory.as_deref(),
         ),
     ];
     for (resource, request, limit) in pairs {
-        for (which, value) in [("requests", request), ("limits", limit)] {
-            if value.is_some_and(|v| v < 0) {
-                problems.invalid(
-                    format!("resources.{which}.{resource}"),
-                    value.unwrap_or_default(),
-                    "must be greater than or equal to 0",
-                );
-            }
-        }
-        if let (Some(request), Some(limit)) = (request, limit)
+        let request = amount(problems, "requests", resource, request);
+        let limit = amount(problems, "limits", resource, limit);
+        if let (Some((request, request_text)), Some((limit, limit_text))) = (request, limit)
             && request > limit
         {
             problems.invalid(
                 format!("resources.requests.{resource}"),
-                r_value(r, "requests", resource),
-                &format!(
-                    "must be less than or equal to {resource} limit of {}",
-                    r_value(r, "limits", resource)
-                ),
+                request_text,
+                &format!("must be less than or equal to {resource} limit of {limit_text}"),
             );
         }
     }
-}
-
-fn r_value<'a>(r: &'a super::ResourcesSpec, which: &str, resource: &str) -> &'a str {
-    let side = if which == "requests" {
-        &r.requests
-    } else {
-        &r.limits
-    };
-    let v = if resource == "cpu" {
-        &side.cpu
-    } else {
-        &side.memory
-    };
-    v.as_deref().unwrap_or_default()
 }
 
 /// Checks that a port reference (probe or Service target) names one of the app's ports, and
