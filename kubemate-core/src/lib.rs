@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 #[cfg(feature = "test-util")]
 pub mod fake;
+pub mod hpa;
 pub mod kube_client;
 pub mod names;
 pub mod nodes;
@@ -21,6 +22,11 @@ pub mod quantity;
 pub mod resource;
 pub mod resources;
 pub mod selector;
+pub mod storage;
+pub mod tenant;
+mod typed;
+pub mod validation;
+pub mod wizard;
 pub mod workload;
 
 #[cfg(feature = "mocks")]

@@ -3,4 +3,6 @@
 mod conformance;
 mod control_plane;
 mod operations;
+mod storage;
+mod wizard;
 mod workload;
