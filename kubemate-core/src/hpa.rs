@@ -24,7 +24,7 @@ use crate::{
 
 /// The kinds of workload an autoscaler may scale.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WorkloadKind {
+pub enum TargetKind {
     /// An `apps/v1` Deployment.
     #[default]
     Deployment,
@@ -34,21 +34,21 @@ pub enum WorkloadKind {
     ReplicaSet,
 }
 
-impl WorkloadKind {
+impl TargetKind {
     /// The kind's name.
     pub fn as_str(self) -> &'static str {
         match self {
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::StatefulSet => "StatefulSet",
-            WorkloadKind::ReplicaSet => "ReplicaSet",
+            TargetKind::Deployment => "Deployment",
+            TargetKind::StatefulSet => "StatefulSet",
+            TargetKind::ReplicaSet => "ReplicaSet",
         }
     }
 
     fn resource_type(self) -> ResourceType {
         match self {
-            WorkloadKind::Deployment => ResourceType::of::<Deployment>(),
-            WorkloadKind::StatefulSet => ResourceType::of::<StatefulSet>(),
-            WorkloadKind::ReplicaSet => ResourceType::of::<ReplicaSet>(),
+            TargetKind::Deployment => ResourceType::of::<Deployment>(),
+            TargetKind::StatefulSet => ResourceType::of::<StatefulSet>(),
+            TargetKind::ReplicaSet => ResourceType::of::<ReplicaSet>(),
         }
     }
 }
@@ -58,7 +58,7 @@ impl WorkloadKind {
 #[serde(rename_all = "camelCase")]
 pub struct ScaleTarget {
     /// Its kind.
-    pub kind: WorkloadKind,
+    pub kind: TargetKind,
     /// Its name, in the autoscaler's namespace.
     pub name: String,
 }

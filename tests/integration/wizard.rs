@@ -12,7 +12,7 @@ use kubemate_core::{
     ClusterClient, ClusterClientExt, DeleteOptions, ErrorKind, ListOptions, ResourceType,
     WriteOptions,
     conformance::{eventually, fresh_namespace, suffix},
-    hpa::{self, HpaSpec, ScaleTarget, WorkloadKind},
+    hpa::{self, HpaSpec, ScaleTarget, TargetKind},
     tenant::{self, LimitsSpec, QuotaSpec, TenantDefaults, TenantSpec},
     wizard::{self, AppSpec, CpuMemory, CreateOptions, Registries, StepStatus},
 };
@@ -353,7 +353,7 @@ async fn an_autoscaler_for_a_wizard_app_reads_back_updates_and_goes() {
         namespace: ns.clone(),
         name: None,
         target: ScaleTarget {
-            kind: WorkloadKind::Deployment,
+            kind: TargetKind::Deployment,
             name: "api".into(),
         },
         min_replicas: Some(1),
@@ -393,7 +393,7 @@ async fn an_autoscaler_for_a_wizard_app_reads_back_updates_and_goes() {
         client,
         &HpaSpec {
             target: ScaleTarget {
-                kind: WorkloadKind::StatefulSet,
+                kind: TargetKind::StatefulSet,
                 name: "api".into(),
             },
             name: Some("api-sts".into()),

@@ -57,7 +57,7 @@ fn spec() -> HpaSpec {
         namespace: "shop".into(),
         name: None,
         target: ScaleTarget {
-            kind: WorkloadKind::Deployment,
+            kind: TargetKind::Deployment,
             name: "web".into(),
         },
         min_replicas: Some(2),
@@ -110,7 +110,7 @@ async fn an_autoscaler_is_created_for_an_existing_workload() {
     let db = HpaSpec {
         name: Some("db-scaler".into()),
         target: ScaleTarget {
-            kind: WorkloadKind::StatefulSet,
+            kind: TargetKind::StatefulSet,
             name: "db".into(),
         },
         min_replicas: None,
@@ -140,7 +140,7 @@ async fn a_missing_target_or_namespace_is_not_found_and_nothing_is_written() {
     assert!(err.message().contains("nope"), "{err}");
     let wrong_kind = HpaSpec {
         target: ScaleTarget {
-            kind: WorkloadKind::ReplicaSet,
+            kind: TargetKind::ReplicaSet,
             name: "web".into(),
         },
         ..spec()
@@ -218,7 +218,7 @@ async fn an_update_changes_bounds_and_metrics_and_keeps_the_tuned_behavior() {
     let change = HpaSpec {
         name: Some("api".into()),
         target: ScaleTarget {
-            kind: WorkloadKind::Deployment,
+            kind: TargetKind::Deployment,
             name: "web".into(),
         },
         min_replicas: Some(3),
