@@ -194,15 +194,14 @@ pub struct Policy {
 
 impl Policy {
     /// Builds the policy from the users and roles. Roles a user names that do not exist grant
-    /// nothing; the role named `admin` is always the built-in one.
+    /// nothing; the stored role named `admin` always has the built-in definition.
     pub fn new(users: &[User], roles: &[Role]) -> Self {
-        let mut compiled: HashMap<&str, Arc<CompiledRole>> = roles
+        // Like Kubernetes, a binding to a role that is not stored grants nothing, even for
+        // `admin` (bootstrap stores it): the authorizer and the derived RBAC agree.
+        let compiled: HashMap<&str, Arc<CompiledRole>> = roles
             .iter()
             .map(|r| (role_name(r), Arc::new(CompiledRole::of(r))))
             .collect();
-        compiled
-            .entry(ADMIN_ROLE)
-            .or_insert_with(|| Arc::new(CompiledRole::of(&Role::admin())));
         let users = users
             .iter()
             .map(|u| {
@@ -217,7 +216,8 @@ impl Policy {
                 let subject = Subject {
                     disabled: u.spec.disabled,
                     generation: u.spec.token_generation,
-                    admin: u.spec.roles.iter().any(|r| r == ADMIN_ROLE),
+                    admin: u.spec.roles.iter().any(|r| r == ADMIN_ROLE)
+                        && compiled.contains_key(ADMIN_ROLE),
                     roles,
                 };
                 (u.account().to_owned(), subject)

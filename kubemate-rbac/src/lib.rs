@@ -40,3 +40,6 @@ pub use resources::{
 pub use service::login::verify_token;
 pub use service::{Bootstrap, Config, Login, NewUser, Rbac, impersonating_client};
 pub use token::{Claims, Token, TokenKey};
+
+#[cfg(test)]
+mod testing;
