@@ -2,11 +2,14 @@
 //! I/O. [`reconcile`](crate::reconcile) makes the cluster match them.
 //!
 //! - every user gets a ServiceAccount `kubemate-user-<user>` in Kubemate's namespace;
-//! - a role for one namespace becomes a Role `kubemate:<role>` there; for several namespaces or
-//!   all of them, a ClusterRole `kubemate:<role>`;
-//! - each (enabled user, role) pair becomes a RoleBinding `kubemate:<role>:<user>` in each of
+//! - a role for one namespace becomes a Role `kubemate.<role>` there; for several namespaces or
+//!   all of them, a ClusterRole `kubemate.<role>`;
+//! - each (enabled user, role) pair becomes a RoleBinding `kubemate.<role>.<user>` in each of
 //!   the role's namespaces, or a ClusterRoleBinding for a role over all namespaces, whose subject
 //!   is the user's ServiceAccount.
+//!
+//! Names join the parts with dots: user and role names are RFC 1123 labels, which have no dots,
+//! so the names cannot collide, and dots are valid in every Kubernetes object name.
 //!
 //! Everything is labelled (`kubemate.io/managed-by`, `kubemate.io/instance` = Kubemate's
 //! namespace, and `kubemate.io/user` / `kubemate.io/role`) so that reconcile finds exactly what
@@ -51,12 +54,12 @@ pub fn service_account_name(user: &str) -> String {
 
 /// The Role or ClusterRole derived from a Kubemate role.
 pub fn rbac_role_name(role: &str) -> String {
-    format!("kubemate:{role}")
+    format!("kubemate.{role}")
 }
 
 /// The RoleBinding(s) or ClusterRoleBinding of a user to a role.
 pub fn binding_name(role: &str, user: &str) -> String {
-    format!("kubemate:{role}:{user}")
+    format!("kubemate.{role}.{user}")
 }
 
 /// The Kubernetes objects derived from a set of users and roles.

@@ -50,17 +50,17 @@ fn one_namespace_gives_a_role_several_a_cluster_role_all_a_cluster_role_binding(
             "kubemate-system/kubemate-user-bob"
         ]
     );
-    assert_eq!(names(&d.roles), ["shop/kubemate:one"]);
-    assert_eq!(names(&d.cluster_roles), ["kubemate:two", "kubemate:all"]);
+    assert_eq!(names(&d.roles), ["shop/kubemate.one"]);
+    assert_eq!(names(&d.cluster_roles), ["kubemate.two", "kubemate.all"]);
     assert_eq!(
         names(&d.role_bindings),
         [
-            "shop/kubemate:one:alice",
-            "pay/kubemate:two:alice",
-            "shop/kubemate:two:alice"
+            "shop/kubemate.one.alice",
+            "pay/kubemate.two.alice",
+            "shop/kubemate.two.alice"
         ]
     );
-    assert_eq!(names(&d.cluster_role_bindings), ["kubemate:all:alice"]);
+    assert_eq!(names(&d.cluster_role_bindings), ["kubemate.all.alice"]);
 
     let rb = &d.role_bindings[0];
     assert_eq!(rb.role_ref.kind, "Role");
