@@ -31,19 +31,11 @@ pub const WILDCARD: &str = "*";
     shortname = "kmuser",
     category = "kubemate",
     doc = "A Kubemate user account; its name is the account name.",
-    printcolumn(
-        name = "Display Name",
-        type_ = "string",
-        json_path = ".spec.displayName"
-    ),
-    printcolumn(name = "Roles", type_ = "string", json_path = ".spec.roles"),
-    printcolumn(name = "Disabled", type_ = "boolean", json_path = ".spec.disabled"),
-    printcolumn(name = "Last Login", type_ = "date", json_path = ".status.lastLogin"),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn = r#"{"name":"Display Name","type":"string","jsonPath":".spec.displayName"}"#,
+    printcolumn = r#"{"name":"Roles","type":"string","jsonPath":".spec.roles"}"#,
+    printcolumn = r#"{"name":"Disabled","type":"boolean","jsonPath":".spec.disabled"}"#,
+    printcolumn = r#"{"name":"Last Login","type":"date","jsonPath":".status.lastLogin"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct UserSpec {
@@ -109,13 +101,9 @@ impl fmt::Debug for PasswordHash {
     shortname = "kmrole",
     category = "kubemate",
     doc = "A Kubemate role: rules, the namespaces they apply to and menu codes.",
-    printcolumn(name = "Namespaces", type_ = "string", json_path = ".spec.namespaces"),
-    printcolumn(name = "Menus", type_ = "string", json_path = ".spec.menus"),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn = r#"{"name":"Namespaces","type":"string","jsonPath":".spec.namespaces"}"#,
+    printcolumn = r#"{"name":"Menus","type":"string","jsonPath":".spec.menus"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct RoleSpec {

@@ -3,4 +3,5 @@
 mod conformance;
 mod control_plane;
 mod operations;
+mod rbac;
 mod workload;

@@ -56,11 +56,14 @@ fn policy() -> Policy {
     Policy::new(&users, &roles)
 }
 
+/// user, verb, group, resource, namespace, allowed.
+type Case<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>, bool);
+
 #[test]
 fn decisions_follow_the_table() {
     let p = policy();
     #[rustfmt::skip]
-    let table: &[(&str, &str, &str, &str, Option<&str>, bool)] = &[
+    let table: &[Case<'_>] = &[
         // user     verb      group   resource             namespace     allowed
         ("alice", "get",    "",     "pods",              Some("shop"), true),
         ("alice", "list",   "apps", "deployments",       Some("shop"), true),
