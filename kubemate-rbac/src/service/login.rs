@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::{ByteString, api::core::v1::Secret};
-use kubemate_core::{ClusterClientExt, ErrorKind, ObjectMeta, ResourceType};
+use kubemate_core::{
+    ClusterClientExt, ErrorKind, ObjectMeta, ResourceType, names::is_dns1123_label,
+};
 use serde_json::json;
 
 use super::{Rbac, users::verify};
@@ -119,19 +121,18 @@ impl Rbac {
     /// Logs in: checks the password, refuses disabled and locked accounts, records the result
     /// (last login, or failed logins and lockout) and issues a token.
     pub async fn login(&self, account: &str, password: &Password) -> Result<Login> {
-        let user = match self.user(account).await {
-            Ok(user) => user,
-            Err(Error::NotFound { .. }) => {
-                password::verify_nothing(password);
-                return Err(Error::InvalidCredentials);
+        let found = if is_dns1123_label(account) {
+            match self.user(account).await {
+                Ok(user) => Some(user),
+                Err(Error::NotFound { .. }) => None,
+                Err(e) => return Err(e),
             }
-            Err(Error::Cluster { source, .. })
-                if source.is(ErrorKind::BadRequest) || source.is(ErrorKind::Invalid) =>
-            {
-                password::verify_nothing(password);
-                return Err(Error::InvalidCredentials);
-            }
-            Err(e) => return Err(e),
+        } else {
+            None
+        };
+        let Some(user) = found else {
+            password::verify_nothing(password);
+            return Err(Error::InvalidCredentials);
         };
         let now = self.now();
         if let Some(until) = user.locked_until()
