@@ -3,6 +3,7 @@
 mod conformance;
 mod control_plane;
 mod operations;
+mod rbac;
 mod storage;
 mod wizard;
 mod workload;

@@ -1,0 +1,286 @@
+//! [`Rbac`]: the operations on users and roles, each checked against the acting user's
+//! permissions before anything is written, then reconciled into Kubernetes RBAC.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use jiff::Timestamp;
+use kubemate_core::{ClusterClient, ClusterClientExt, Identity, ListOptions};
+use serde_json::json;
+
+use crate::{
+    Error, Result,
+    authorizer::{Policy, Request},
+    derive::{DEFAULT_NAMESPACE, derive, service_account_name},
+    reconcile::{Report, Scope, reconcile},
+    resources::{GROUP, Role, RoleSpec, User, user_not_found, validate_name},
+    token::TokenKey,
+};
+
+pub mod bootstrap;
+pub mod login;
+mod roles;
+mod users;
+
+pub use bootstrap::Bootstrap;
+pub use login::Login;
+pub use users::NewUser;
+
+/// Where the time comes from (replaceable in tests).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Settings of [`Rbac`].
+#[derive(Clone)]
+pub struct Config {
+    /// Kubemate's namespace: users' ServiceAccounts and the Secrets live there.
+    pub namespace: String,
+    /// How long a login token is valid.
+    pub token_ttl: Duration,
+    /// Failed logins in a row that lock an account.
+    pub max_failed_logins: u32,
+    /// How long a locked account stays locked.
+    pub lockout: Duration,
+    /// The Secret holding the token signing key (created if missing).
+    pub token_key_secret: String,
+    /// The Secret an operator may create with the first admin's password (key `password`).
+    pub admin_password_secret: String,
+    /// The clock.
+    pub clock: Clock,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+            token_ttl: Duration::from_secs(8 * 3600),
+            max_failed_logins: 5,
+            lockout: Duration::from_secs(15 * 60),
+            token_key_secret: "kubemate-token-key".to_owned(),
+            admin_password_secret: "kubemate-admin-password".to_owned(),
+            clock: Arc::new(Timestamp::now),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("namespace", &self.namespace)
+            .field("token_ttl", &self.token_ttl)
+            .field("max_failed_logins", &self.max_failed_logins)
+            .field("lockout", &self.lockout)
+            .field("token_key_secret", &self.token_key_secret)
+            .field("admin_password_secret", &self.admin_password_secret)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Kubemate's users and roles on one cluster.
+pub struct Rbac {
+    client: Arc<dyn ClusterClient>,
+    config: Config,
+    key: tokio::sync::OnceCell<TokenKey>,
+}
+
+impl fmt::Debug for Rbac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rbac")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Users and roles read once for one operation, and the policy built from them.
+pub(crate) struct Snapshot {
+    pub(crate) users: Vec<User>,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) policy: Policy,
+}
+
+impl Snapshot {
+    fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.account() == name)
+    }
+
+    fn role(&self, name: &str) -> Option<&Role> {
+        self.roles
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some(name))
+    }
+
+    /// `actor` may do `verb` on Kubemate's `resource` (`users` or `roles`).
+    fn require(&self, actor: &str, verb: &str, resource: &str) -> Result<()> {
+        self.policy
+            .authorize(actor, &Request::cluster(verb, GROUP, resource))
+            .into_result()
+    }
+
+    /// `actor` holds everything `spec` grants.
+    fn require_grant(&self, actor: &str, spec: &RoleSpec) -> Result<()> {
+        self.policy
+            .check_grant(actor, spec)
+            .map_err(Error::Escalation)
+    }
+
+    /// `actor` holds everything `target`'s roles grant, so acting on `target` (resetting its
+    /// password, disabling or deleting it) cannot be a way to more power.
+    fn require_covers_user(&self, actor: &str, target: &User) -> Result<()> {
+        for role in &target.spec.roles {
+            if let Some(spec) = self.effective_spec(role) {
+                self.require_grant(actor, &spec).map_err(|e| match e {
+                    Error::Escalation(why) => Error::Escalation(format!(
+                        "user \"{}\" holds role \"{role}\": {why}",
+                        target.account()
+                    )),
+                    other => other,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn effective_spec(&self, role: &str) -> Option<RoleSpec> {
+        if role == crate::resources::ADMIN_ROLE {
+            return Some(crate::resources::admin_spec());
+        }
+        self.role(role).map(|r| r.spec.clone())
+    }
+}
+
+/// Refuses an operation of a user on their own account's permissions.
+fn not_self(actor: &str, target: &str, what: &str) -> Result<()> {
+    if actor == target {
+        Err(Error::Escalation(format!(
+            "a user cannot {what} their own account; another administrator must"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// A client that acts as `user`'s ServiceAccount (Kubernetes impersonation), so that the
+/// apiserver enforces the user's derived RBAC on everything done through it.
+pub fn impersonating_client(
+    client: &dyn ClusterClient,
+    namespace: &str,
+    user: &str,
+) -> Result<Arc<dyn ClusterClient>> {
+    validate_name("user", user)?;
+    client
+        .impersonate(&Identity::service_account(
+            namespace,
+            &service_account_name(user),
+        ))
+        .map_err(Error::cluster("impersonate a user"))
+}
+
+impl Rbac {
+    /// Kubemate's users and roles through `client`, which must be allowed to manage them and
+    /// Kubernetes RBAC (Kubemate's own ServiceAccount, or an admin).
+    pub fn new(client: Arc<dyn ClusterClient>, config: Config) -> Self {
+        Rbac {
+            client,
+            config,
+            key: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.config.clock)()
+    }
+
+    /// Every user.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.client
+            .list_all_as("", &ListOptions::default())
+            .await
+            .map_err(Error::cluster("list users"))
+    }
+
+    /// Every role.
+    pub async fn roles(&self) -> Result<Vec<Role>> {
+        self.client
+            .list_all_as("", &ListOptions::default())
+            .await
+            .map_err(Error::cluster("list roles"))
+    }
+
+    /// One user.
+    pub async fn user(&self, name: &str) -> Result<User> {
+        self.client
+            .get_opt_as("", name)
+            .await
+            .map_err(Error::cluster("get user"))?
+            .ok_or_else(|| user_not_found(name))
+    }
+
+    pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
+        let users = self.users().await?;
+        let roles = self.roles().await?;
+        let policy = Policy::new(&users, &roles);
+        Ok(Snapshot {
+            users,
+            roles,
+            policy,
+        })
+    }
+
+    /// The authorizer over the current users and roles (two list calls).
+    pub async fn policy(&self) -> Result<Policy> {
+        Ok(self.snapshot().await?.policy)
+    }
+
+    /// A client acting as `user`'s ServiceAccount, for the server to run the user's writes
+    /// through, so Kubernetes RBAC enforces the same permissions as the authorizer.
+    pub fn client_for(&self, user: &str) -> Result<Arc<dyn ClusterClient>> {
+        impersonating_client(&*self.client, &self.config.namespace, user)
+    }
+
+    /// Brings the Kubernetes objects of `scope` to what the users and roles derive.
+    pub async fn reconcile(&self, scope: &Scope) -> Result<Report> {
+        let snap = self.snapshot().await?;
+        self.reconcile_with(&snap.users, &snap.roles, scope).await
+    }
+
+    pub(crate) async fn reconcile_with(
+        &self,
+        users: &[User],
+        roles: &[Role],
+        scope: &Scope,
+    ) -> Result<Report> {
+        let ns = &self.config.namespace;
+        let derived = derive(users, roles, ns);
+        let report = reconcile(&*self.client, ns, &derived, scope).await?;
+        for user in users {
+            let in_scope = match scope {
+                Scope::All => true,
+                Scope::User(name) => user.account() == name,
+                Scope::Role(_) => false,
+            };
+            let sa = service_account_name(user.account());
+            let recorded = user
+                .status
+                .as_ref()
+                .and_then(|s| s.service_account.as_deref());
+            if in_scope && recorded != Some(sa.as_str()) {
+                self.client
+                    .merge_patch_status(
+                        &kubemate_core::ResourceType::of::<User>(),
+                        "",
+                        user.account(),
+                        &json!({ "status": { "serviceAccount": sa } }),
+                    )
+                    .await
+                    .map_err(Error::cluster("record the user's ServiceAccount"))?;
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests;

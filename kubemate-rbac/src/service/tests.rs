@@ -1,0 +1,335 @@
+//! The operations on the in-memory cluster: the state of the world after each of them.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use jiff::Timestamp;
+use k8s_openapi::api::{
+    core::v1::{Namespace, Secret, ServiceAccount},
+    rbac::v1::{ClusterRole, ClusterRoleBinding, Role as RbacRole, RoleBinding},
+};
+use kubemate_core::{
+    ApplyOptions, ClusterClient, ClusterClientExt, FakeCluster, ListOptions, ObjectMeta,
+    fake::{Action as FakeAction, Verb},
+};
+
+use super::*;
+use crate::{
+    Password,
+    crd::crds,
+    derive::MANAGED_BY,
+    resources::RoleSpec,
+    testing::{mk_role, rule},
+};
+
+mod escalation;
+mod login;
+mod reconcile;
+
+const START: i64 = 1_700_000_000;
+
+/// An in-memory cluster with the CRDs, namespaces `shop`, `pay` and `dev`, and a bootstrapped
+/// Kubemate whose clock the test moves.
+struct World {
+    fake: FakeCluster,
+    rbac: Rbac,
+    clock: Arc<AtomicI64>,
+    admin_password: Password,
+}
+
+fn config(clock: &Arc<AtomicI64>) -> Config {
+    let clock = Arc::clone(clock);
+    Config {
+        max_failed_logins: 3,
+        lockout: Duration::from_secs(60),
+        token_ttl: Duration::from_secs(3600),
+        clock: Arc::new(move || {
+            Timestamp::from_second(clock.load(Ordering::SeqCst)).expect("valid time")
+        }),
+        ..Config::default()
+    }
+}
+
+async fn cluster_with_crds() -> FakeCluster {
+    let fake = FakeCluster::new();
+    for crd in crds() {
+        fake.apply_as("", &crd, &ApplyOptions::default())
+            .await
+            .expect("crd");
+    }
+    for ns in ["shop", "pay", "dev"] {
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(ns.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        fake.create_as("", &ns).await.expect("namespace");
+    }
+    fake
+}
+
+async fn world() -> World {
+    let fake = cluster_with_crds().await;
+    let clock = Arc::new(AtomicI64::new(START));
+    let rbac = Rbac::new(Arc::new(fake.clone()), config(&clock));
+    let boot = rbac.bootstrap().await.expect("bootstrap");
+    World {
+        fake,
+        rbac,
+        clock,
+        admin_password: boot.admin_password.expect("generated"),
+    }
+}
+
+impl World {
+    fn advance(&self, secs: i64) {
+        self.clock.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    async fn role(&self, name: &str, rules: Vec<crate::Rule>, namespaces: &[&str]) {
+        let spec = mk_role(name, rules, namespaces, &[]).spec;
+        self.rbac
+            .create_role("admin", name, spec)
+            .await
+            .expect("create role");
+    }
+
+    async fn user(&self, name: &str, roles: &[&str]) {
+        self.rbac
+            .create_user(
+                "admin",
+                NewUser {
+                    name: name.into(),
+                    display_name: name.to_uppercase(),
+                    email: format!("{name}@example.com"),
+                    password: Password::new(format!("{name}-password-1")),
+                    roles: roles.iter().map(|s| (*s).to_owned()).collect(),
+                },
+            )
+            .await
+            .expect("create user");
+    }
+
+    /// Every Kubemate-managed RBAC object as `Kind ns/name` → resourceVersion.
+    async fn managed(&self) -> BTreeMap<String, String> {
+        let opts = ListOptions::labels(format!("{MANAGED_BY}=kubemate"));
+        let mut out = BTreeMap::new();
+        let mut add = |kind: &str, meta: &ObjectMeta| {
+            out.insert(
+                format!(
+                    "{kind} {}/{}",
+                    meta.namespace.clone().unwrap_or_default(),
+                    meta.name.clone().unwrap_or_default()
+                ),
+                meta.resource_version.clone().unwrap_or_default(),
+            );
+        };
+        for o in self
+            .fake
+            .list_all_as::<ServiceAccount>("", &opts)
+            .await
+            .expect("sa")
+        {
+            add("ServiceAccount", &o.metadata);
+        }
+        for o in self
+            .fake
+            .list_all_as::<RbacRole>("", &opts)
+            .await
+            .expect("roles")
+        {
+            add("Role", &o.metadata);
+        }
+        for o in self
+            .fake
+            .list_all_as::<ClusterRole>("", &opts)
+            .await
+            .expect("cr")
+        {
+            add("ClusterRole", &o.metadata);
+        }
+        for o in self
+            .fake
+            .list_all_as::<RoleBinding>("", &opts)
+            .await
+            .expect("rb")
+        {
+            add("RoleBinding", &o.metadata);
+        }
+        for o in self
+            .fake
+            .list_all_as::<ClusterRoleBinding>("", &opts)
+            .await
+            .expect("crb")
+        {
+            add("ClusterRoleBinding", &o.metadata);
+        }
+        out
+    }
+
+    /// The names of the managed objects (without resourceVersions).
+    async fn managed_names(&self) -> Vec<String> {
+        self.managed().await.into_keys().collect()
+    }
+
+    fn writes(&self) -> Vec<FakeAction> {
+        self.fake
+            .actions()
+            .into_iter()
+            .filter(|a| a.verb.is_write())
+            .collect()
+    }
+}
+
+fn spec(rules: Vec<crate::Rule>, namespaces: &[&str]) -> RoleSpec {
+    mk_role("x", rules, namespaces, &[]).spec
+}
+
+#[tokio::test]
+async fn bootstrap_creates_the_admin_once_and_shows_its_password_once() {
+    let w = world().await;
+    assert_eq!(w.admin_password.expose().len(), 24);
+    let names = w.managed_names().await;
+    assert!(
+        names.contains(&"ClusterRole /kubemate.admin".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"ClusterRoleBinding /kubemate.admin.admin".to_owned()));
+    assert!(names.contains(&"ServiceAccount kubemate-system/kubemate-user-admin".to_owned()));
+    let key: Secret = w
+        .fake
+        .get_as("kubemate-system", "kubemate-token-key")
+        .await
+        .expect("key");
+    assert_eq!(key.data.expect("data")["hs256"].0.len(), 64);
+    let admin = w.rbac.user("admin").await.expect("admin");
+    assert_eq!(admin.spec.roles, ["admin"]);
+    assert_eq!(
+        admin.status.and_then(|s| s.service_account).as_deref(),
+        Some("kubemate-user-admin")
+    );
+    w.rbac
+        .login("admin", &w.admin_password)
+        .await
+        .expect("login");
+
+    let again = w.rbac.bootstrap().await.expect("second start");
+    assert!(!again.created_admin);
+    assert!(again.admin_password.is_none(), "the password is shown once");
+    let replica = Rbac::new(Arc::new(w.fake.clone()), config(&w.clock));
+    assert!(
+        replica
+            .bootstrap()
+            .await
+            .expect("replica")
+            .admin_password
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_takes_the_admin_password_from_its_secret() {
+    let fake = cluster_with_crds().await;
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some("kubemate-system".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    fake.create_as("", &ns).await.expect("namespace");
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some("kubemate-admin-password".into()),
+            ..Default::default()
+        },
+        string_data: Some([("password".to_owned(), "from-the-operator-1\n".to_owned())].into()),
+        ..Default::default()
+    };
+    // The fake does not fold stringData into data as the apiserver does.
+    let mut secret = secret;
+    secret.data = Some(
+        [(
+            "password".to_owned(),
+            k8s_openapi::ByteString(b"from-the-operator-1\n".to_vec()),
+        )]
+        .into(),
+    );
+    secret.string_data = None;
+    fake.create_as("kubemate-system", &secret)
+        .await
+        .expect("secret");
+    let clock = Arc::new(AtomicI64::new(START));
+    let rbac = Rbac::new(Arc::new(fake), config(&clock));
+    let boot = rbac.bootstrap().await.expect("bootstrap");
+    assert!(boot.created_admin);
+    assert!(boot.admin_password.is_none(), "the operator knows it");
+    rbac.login("admin", &Password::new("from-the-operator-1"))
+        .await
+        .expect("login with the Secret's password");
+}
+
+#[tokio::test]
+async fn client_for_impersonates_the_users_service_account() {
+    let w = world().await;
+    let client = w.rbac.client_for("alice").expect("client");
+    let _ = client
+        .list(
+            &kubemate_core::ResourceType::of::<k8s_openapi::api::core::v1::Pod>(),
+            "shop",
+            &ListOptions::default(),
+        )
+        .await;
+    let last = w.fake.actions().pop().expect("a call");
+    assert_eq!(
+        last.identity,
+        Some(kubemate_core::Identity::service_account(
+            "kubemate-system",
+            "kubemate-user-alice"
+        ))
+    );
+    assert_eq!(last.verb, Verb::List);
+    assert!(w.rbac.client_for("Not A Name").is_err());
+}
+
+#[tokio::test]
+async fn install_crds_waits_until_the_apiserver_serves_them() {
+    let fake = FakeCluster::new();
+    let err = crate::install_crds(&fake, Duration::from_millis(300))
+        .await
+        .expect_err("the fake never establishes on its own");
+    assert_eq!(err.code(), "Timeout");
+    let marker = fake.clone();
+    let establish = tokio::spawn(async move {
+        for name in ["users.kubemate.io", "roles.kubemate.io"] {
+            marker
+                .merge_patch_status(
+                    &kubemate_core::ResourceType::of::<
+                        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+                    >(),
+                    "",
+                    name,
+                    &serde_json::json!({"status": {"conditions": [{"type": "Established", "status": "True"}]}}),
+                )
+                .await
+                .expect("mark established");
+        }
+    });
+    establish.await.expect("task");
+    crate::install_crds(&fake, Duration::from_secs(5))
+        .await
+        .expect("installed");
+    let users: Vec<crate::User> = fake
+        .list_all_as("", &ListOptions::default())
+        .await
+        .expect("served");
+    assert!(users.is_empty());
+}

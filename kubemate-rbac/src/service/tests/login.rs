@@ -1,0 +1,314 @@
+//! Login, lockout, token revocation, and what error messages never say.
+
+use super::*;
+use crate::{Error, Token, token::TokenKey};
+
+fn pw(s: &str) -> Password {
+    Password::new(s)
+}
+
+#[tokio::test]
+async fn login_issues_a_token_that_every_replica_accepts() {
+    let w = world().await;
+    w.user("alice", &[]).await;
+    let login = w
+        .rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect("login");
+    assert_eq!(login.user, "alice");
+    assert_eq!(login.expires_at.as_second(), START + 3600);
+    let replica = Rbac::new(Arc::new(w.fake.clone()), config(&w.clock));
+    let claims = replica
+        .authenticate(&login.token)
+        .await
+        .expect("accepted by a replica");
+    assert_eq!(claims.sub, "alice");
+    let status = w
+        .rbac
+        .user("alice")
+        .await
+        .expect("alice")
+        .status
+        .expect("status");
+    assert_eq!(status.last_login.as_deref(), Some("2023-11-14T22:13:20Z"));
+    assert_eq!(status.failed_logins, 0);
+    // The pure check a server holding a Policy makes.
+    let policy = w.rbac.policy().await.expect("policy");
+    let key = replica.token_key().await.expect("key");
+    let now = Timestamp::from_second(START + 10).expect("time");
+    crate::verify_token(key, &policy, &login.token, now).expect("valid");
+    w.advance(3600);
+    let err = replica
+        .authenticate(&login.token)
+        .await
+        .expect_err("expired");
+    assert_eq!(err.to_string(), "invalid token: expired");
+    let forged = TokenKey::generate()
+        .issue("admin", 0, now, Duration::from_secs(60))
+        .expect("forged")
+        .0;
+    assert_eq!(
+        replica
+            .authenticate(&forged)
+            .await
+            .expect_err("forged")
+            .code(),
+        "InvalidToken"
+    );
+}
+
+#[tokio::test]
+async fn unknown_accounts_and_wrong_passwords_get_the_same_answer() {
+    let w = world().await;
+    w.user("alice", &[]).await;
+    let unknown = w
+        .rbac
+        .login("nobody", &pw("whatever-123"))
+        .await
+        .expect_err("unknown");
+    let wrong = w
+        .rbac
+        .login("alice", &pw("whatever-123"))
+        .await
+        .expect_err("wrong");
+    let invalid_name = w
+        .rbac
+        .login("Not Valid", &pw("whatever-123"))
+        .await
+        .expect_err("bad name");
+    assert_eq!(unknown.to_string(), wrong.to_string());
+    assert_eq!(unknown.code(), "InvalidCredentials");
+    assert_eq!(invalid_name.code(), "InvalidCredentials");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    let w = world().await;
+    w.user("alice", &[]).await;
+    for _ in 0..2 {
+        let e = w
+            .rbac
+            .login("alice", &pw("wrong-password"))
+            .await
+            .expect_err("wrong");
+        assert!(matches!(e, Error::InvalidCredentials), "{e:?}");
+    }
+    assert_eq!(
+        w.rbac.user("alice").await.expect("alice").failed_logins(),
+        2
+    );
+    let e = w
+        .rbac
+        .login("alice", &pw("wrong-password"))
+        .await
+        .expect_err("third");
+    let until = Timestamp::from_second(START + 60).expect("time");
+    assert!(
+        matches!(e, Error::AccountLocked { until: u } if u == until),
+        "{e:?}"
+    );
+    let user = w.rbac.user("alice").await.expect("alice");
+    assert_eq!(user.locked_until(), Some(until));
+    // Even the right password is refused while locked.
+    let e = w
+        .rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect_err("locked");
+    assert_eq!(e.code(), "AccountLocked");
+    w.advance(59);
+    assert_eq!(
+        w.rbac
+            .login("alice", &pw("alice-password-1"))
+            .await
+            .expect_err("still")
+            .code(),
+        "AccountLocked"
+    );
+    w.advance(1);
+    w.rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect("unlocked");
+    let status = w
+        .rbac
+        .user("alice")
+        .await
+        .expect("alice")
+        .status
+        .expect("status");
+    assert_eq!((status.failed_logins, status.locked_until), (0, None));
+}
+
+#[tokio::test]
+async fn an_admin_reset_unlocks_and_revokes() {
+    let w = world().await;
+    w.user("alice", &[]).await;
+    let old = w
+        .rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect("login")
+        .token;
+    for _ in 0..3 {
+        let _ = w.rbac.login("alice", &pw("wrong-password")).await;
+    }
+    w.rbac
+        .set_password("admin", "alice", &pw("brand-new-password"))
+        .await
+        .expect("reset");
+    assert_eq!(
+        w.rbac
+            .authenticate(&old)
+            .await
+            .expect_err("revoked")
+            .to_string(),
+        "invalid token: revoked"
+    );
+    w.rbac
+        .login("alice", &pw("brand-new-password"))
+        .await
+        .expect("unlocked, new password");
+    assert_eq!(
+        w.rbac
+            .login("alice", &pw("alice-password-1"))
+            .await
+            .expect_err("old")
+            .code(),
+        "InvalidCredentials"
+    );
+}
+
+#[tokio::test]
+async fn changing_ones_password_or_being_disabled_revokes_tokens() {
+    let w = world().await;
+    w.user("alice", &[]).await;
+    let t1 = w
+        .rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect("login")
+        .token;
+    let err = w
+        .rbac
+        .change_password("alice", &pw("not-the-password"), &pw("next-password-2"))
+        .await
+        .expect_err("must prove the current one");
+    assert_eq!(err.code(), "InvalidCredentials");
+    w.rbac.authenticate(&t1).await.expect("still valid");
+    w.rbac
+        .change_password("alice", &pw("alice-password-1"), &pw("next-password-2"))
+        .await
+        .expect("change");
+    assert_eq!(
+        w.rbac.authenticate(&t1).await.expect_err("revoked").code(),
+        "InvalidToken"
+    );
+    let t2 = w
+        .rbac
+        .login("alice", &pw("next-password-2"))
+        .await
+        .expect("login")
+        .token;
+    w.rbac
+        .set_disabled("admin", "alice", true)
+        .await
+        .expect("disable");
+    assert_eq!(
+        w.rbac.authenticate(&t2).await.expect_err("disabled").code(),
+        "InvalidToken"
+    );
+    let e = w
+        .rbac
+        .login("alice", &pw("next-password-2"))
+        .await
+        .expect_err("disabled");
+    assert_eq!(e.code(), "AccountDisabled");
+    w.rbac
+        .set_disabled("admin", "alice", false)
+        .await
+        .expect("enable");
+    assert_eq!(
+        w.rbac
+            .authenticate(&t2)
+            .await
+            .expect_err("still revoked")
+            .code(),
+        "InvalidToken"
+    );
+    w.rbac
+        .login("alice", &pw("next-password-2"))
+        .await
+        .expect("enabled again");
+}
+
+#[tokio::test]
+async fn errors_and_debug_output_never_contain_passwords_or_tokens() {
+    let w = world().await;
+    let secret = "hunter2-very-secret";
+    let weak = "tiny";
+    let mut shown = Vec::new();
+    for attempt in [secret, secret, secret, secret] {
+        shown.push(
+            w.rbac
+                .login("admin", &pw(attempt))
+                .await
+                .expect_err("wrong")
+                .to_string(),
+        );
+    }
+    shown.push(
+        w.rbac
+            .set_password("admin", "admin", &pw(weak))
+            .await
+            .expect_err("weak")
+            .to_string(),
+    );
+    let created = w
+        .rbac
+        .create_user(
+            "admin",
+            NewUser {
+                name: "Bad Name".into(),
+                display_name: String::new(),
+                email: String::new(),
+                password: pw(secret),
+                roles: vec![],
+            },
+        )
+        .await
+        .expect_err("bad name");
+    shown.push(created.to_string());
+    let new = NewUser {
+        name: "x".into(),
+        display_name: String::new(),
+        email: String::new(),
+        password: pw(secret),
+        roles: vec![],
+    };
+    shown.push(format!("{new:?}"));
+    w.advance(120);
+    let login = w
+        .rbac
+        .login("admin", &w.admin_password)
+        .await
+        .expect("login");
+    shown.push(format!("{login:?}"));
+    let bad = Token::new(format!("{}x", login.token.expose()));
+    shown.push(
+        w.rbac
+            .authenticate(&bad)
+            .await
+            .expect_err("tampered")
+            .to_string(),
+    );
+    shown.push(format!("{:?}", w.rbac.user("admin").await.expect("admin")));
+    for text in &shown {
+        assert!(!text.contains(secret), "{text}");
+        assert!(!text.contains(weak) || text.contains("too short"), "{text}");
+        assert!(!text.contains(login.token.expose()), "{text}");
+        assert!(!text.contains(w.admin_password.expose()), "{text}");
+        assert!(!text.contains("$argon2"), "{text}");
+    }
+}
