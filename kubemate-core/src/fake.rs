@@ -849,7 +849,11 @@ impl ClusterClient for FakeCluster {
                 store::merge(&mut merged, status);
                 current["status"] = merged;
             }
-            state.update(info, ns, name, current, None, true, false)
+            let rv = patch
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            state.update(info, ns, name, current, rv.as_deref(), true, false)
         })
     }
 

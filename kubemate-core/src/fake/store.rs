@@ -265,6 +265,22 @@ impl State {
     fn validate_name(info: &TypeInfo, name: &str) -> Result<()> {
         if info.is("", "namespaces") {
             validate_dns1123_label(&info.kind, "metadata.name", name)
+        } else if info.group == "rbac.authorization.k8s.io" {
+            // RBAC objects only need a valid path segment (`system:controller:x` is fine).
+            if name.is_empty() || name == "." || name == ".." || name.contains(['/', '%']) {
+                return Err(Error::invalid(
+                    format!(
+                        "{} \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": may not contain '/' or '%' and may not be '.' or '..'",
+                        info.kind
+                    ),
+                    vec![crate::Cause {
+                        field: "metadata.name".to_owned(),
+                        reason: "FieldValueInvalid".to_owned(),
+                        message: "may not contain '/' or '%' and may not be '.' or '..'".to_owned(),
+                    }],
+                ));
+            }
+            Ok(())
         } else {
             validate_dns1123_subdomain(&info.kind, "metadata.name", name)
         }
