@@ -38,7 +38,7 @@ pub use resources::{
     ADMIN_ROLE, Namespaces, PasswordHash, Role, RoleSpec, Rule, User, UserSpec, UserStatus,
 };
 pub use service::login::verify_token;
-pub use service::{Bootstrap, Config, Login, NewUser, Rbac, impersonating_client};
+pub use service::{Actor, Bootstrap, Config, Login, NewUser, Rbac, impersonating_client};
 pub use token::{Claims, Token, TokenKey};
 
 #[cfg(test)]

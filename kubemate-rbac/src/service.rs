@@ -89,6 +89,46 @@ impl fmt::Debug for Rbac {
     }
 }
 
+/// Who performs an operation on users and roles.
+///
+/// The server acts for a [`Actor::User`] authenticated by a Kubemate token: the authorizer and
+/// the escalation checks decide what they may do. `&str` and `&String` convert into it, so a
+/// user's name is all a call needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor<'a> {
+    /// A Kubemate user (account name): needs the permission on users or roles, may only grant
+    /// what they hold, and cannot change their own account's permissions.
+    User(&'a str),
+    /// A trusted operator working through the cluster client with their own Kubernetes
+    /// identity, as the `kubemate` CLI does with an administrator's kubeconfig. Kubemate's own
+    /// checks do not apply, because the operator is not a Kubemate user and their authority is
+    /// not Kubemate's to give: it is the Kubernetes RBAC of that identity, which the apiserver
+    /// enforces on every write, including its own escalation checks on Roles, ClusterRoles and
+    /// bindings. Never use it for a request that a Kubemate token authenticated.
+    Operator,
+}
+
+impl<'a> From<&'a str> for Actor<'a> {
+    fn from(user: &'a str) -> Self {
+        Actor::User(user)
+    }
+}
+
+impl<'a> From<&'a String> for Actor<'a> {
+    fn from(user: &'a String) -> Self {
+        Actor::User(user)
+    }
+}
+
+impl fmt::Display for Actor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::User(user) => f.write_str(user),
+            Actor::Operator => f.write_str("operator"),
+        }
+    }
+}
+
 /// Users and roles read once for one operation, and the policy built from them.
 pub(crate) struct Snapshot {
     pub(crate) users: Vec<User>,
@@ -108,22 +148,38 @@ impl Snapshot {
     }
 
     /// `actor` may do `verb` on Kubemate's `resource` (`users` or `roles`).
-    fn require(&self, actor: &str, verb: &str, resource: &str) -> Result<()> {
-        self.policy
-            .authorize(actor, &Request::cluster(verb, GROUP, resource))
-            .into_result()
+    fn require(&self, actor: Actor<'_>, verb: &str, resource: &str) -> Result<()> {
+        match actor {
+            Actor::Operator => Ok(()),
+            Actor::User(user) => self
+                .policy
+                .authorize(user, &Request::cluster(verb, GROUP, resource))
+                .into_result(),
+        }
     }
 
     /// `actor` holds everything `spec` grants.
-    fn require_grant(&self, actor: &str, spec: &RoleSpec) -> Result<()> {
-        self.policy
-            .check_grant(actor, spec)
-            .map_err(Error::Escalation)
+    fn require_grant(&self, actor: Actor<'_>, spec: &RoleSpec) -> Result<()> {
+        match actor {
+            Actor::Operator => Ok(()),
+            Actor::User(user) => self
+                .policy
+                .check_grant(user, spec)
+                .map_err(Error::Escalation),
+        }
+    }
+
+    /// `actor` is an enabled administrator, or the operator.
+    fn is_admin(&self, actor: Actor<'_>) -> bool {
+        match actor {
+            Actor::Operator => true,
+            Actor::User(user) => self.policy.is_admin(user),
+        }
     }
 
     /// `actor` holds everything `target`'s roles grant, so acting on `target` (resetting its
     /// password, disabling or deleting it) cannot be a way to more power.
-    fn require_covers_user(&self, actor: &str, target: &User) -> Result<()> {
+    fn require_covers_user(&self, actor: Actor<'_>, target: &User) -> Result<()> {
         for role in &target.spec.roles {
             if let Some(spec) = self.effective_spec(role) {
                 self.require_grant(actor, &spec).map_err(|e| match e {
@@ -147,8 +203,8 @@ impl Snapshot {
 }
 
 /// Refuses an operation of a user on their own account's permissions.
-fn not_self(actor: &str, target: &str, what: &str) -> Result<()> {
-    if actor == target {
+fn not_self(actor: Actor<'_>, target: &str, what: &str) -> Result<()> {
+    if actor == Actor::User(target) {
         Err(Error::Escalation(format!(
             "a user cannot {what} their own account; another administrator must"
         )))

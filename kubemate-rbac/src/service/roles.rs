@@ -2,7 +2,7 @@
 
 use kubemate_core::{ClusterClientExt, DeleteOptions, ErrorKind, Propagation, ResourceType};
 
-use super::Rbac;
+use super::{Actor, Rbac};
 use crate::{
     Error, Result,
     reconcile::{Report, Scope},
@@ -29,7 +29,13 @@ impl Rbac {
 
     /// Creates a role and its Kubernetes Role or ClusterRole (and bindings, if users already
     /// name it). `actor` needs `create` on roles and must hold everything it grants.
-    pub async fn create_role(&self, actor: &str, name: &str, spec: RoleSpec) -> Result<Role> {
+    pub async fn create_role<'a>(
+        &self,
+        actor: impl Into<Actor<'a>>,
+        name: &str,
+        spec: RoleSpec,
+    ) -> Result<Role> {
+        let actor: Actor<'_> = actor.into();
         validate_name("role", name)?;
         not_builtin(name)?;
         validate_role_spec(&spec)?;
@@ -61,12 +67,13 @@ impl Rbac {
     /// (a namespace removed loses its binding, a change between one and several namespaces
     /// swaps Role and ClusterRole). `actor` needs `update` on roles and must hold everything
     /// the role grants, before and after.
-    pub async fn update_role(
+    pub async fn update_role<'a>(
         &self,
-        actor: &str,
+        actor: impl Into<Actor<'a>>,
         name: &str,
         spec: RoleSpec,
     ) -> Result<(Role, Report)> {
+        let actor: Actor<'_> = actor.into();
         validate_name("role", name)?;
         not_builtin(name)?;
         validate_role_spec(&spec)?;
@@ -96,7 +103,8 @@ impl Rbac {
     /// Deletes a role, unbinds it from every user and removes everything derived from it.
     /// `actor` needs `delete` on roles and `update` on users, and must hold everything the
     /// role grants.
-    pub async fn delete_role(&self, actor: &str, name: &str) -> Result<Report> {
+    pub async fn delete_role<'a>(&self, actor: impl Into<Actor<'a>>, name: &str) -> Result<Report> {
+        let actor: Actor<'_> = actor.into();
         validate_name("role", name)?;
         not_builtin(name)?;
         let snap = self.snapshot().await?;

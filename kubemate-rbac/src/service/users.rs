@@ -3,7 +3,7 @@
 use kubemate_core::{ClusterClientExt, DeleteOptions, ErrorKind, Propagation, ResourceType};
 use serde_json::json;
 
-use super::{Rbac, Snapshot, not_self};
+use super::{Actor, Rbac, Snapshot, not_self};
 use crate::{
     Error, Result,
     password::{self, Password},
@@ -72,7 +72,8 @@ impl Rbac {
 
     /// Creates a user with a password and roles, and its ServiceAccount and bindings. `actor`
     /// needs `create` on users and must hold every role given.
-    pub async fn create_user(&self, actor: &str, new: NewUser) -> Result<User> {
+    pub async fn create_user<'a>(&self, actor: impl Into<Actor<'a>>, new: NewUser) -> Result<User> {
+        let actor: Actor<'_> = actor.into();
         validate_name("user", &new.name)?;
         validate_user_roles(&new.roles)?;
         new.password.validate()?;
@@ -124,19 +125,20 @@ impl Rbac {
 
     /// Changes a user's display name and email. Users may change their own; changing
     /// another's needs `update` on users.
-    pub async fn update_profile(
+    pub async fn update_profile<'a>(
         &self,
-        actor: &str,
+        actor: impl Into<Actor<'a>>,
         name: &str,
         display_name: &str,
         email: &str,
     ) -> Result<User> {
+        let actor: Actor<'_> = actor.into();
         let snap = self.snapshot().await?;
-        if actor != name {
+        if actor != Actor::User(name) {
             snap.require(actor, "update", "users")?;
-        } else if snap.policy.token_generation(actor).is_none() {
+        } else if snap.policy.token_generation(name).is_none() {
             return Err(Error::Forbidden(crate::DenyReason::UserDisabled(
-                actor.to_owned(),
+                name.to_owned(),
             )));
         }
         Self::target(&snap, name)?;
@@ -151,7 +153,13 @@ impl Rbac {
 
     /// Sets another user's password (an administrator's reset): revokes their tokens and lifts
     /// a lockout. `actor` needs `update` on users and must hold every role of the user.
-    pub async fn set_password(&self, actor: &str, name: &str, new: &Password) -> Result<User> {
+    pub async fn set_password<'a>(
+        &self,
+        actor: impl Into<Actor<'a>>,
+        name: &str,
+        new: &Password,
+    ) -> Result<User> {
+        let actor: Actor<'_> = actor.into();
         new.validate()?;
         let snap = self.snapshot().await?;
         snap.require(actor, "update", "users")?;
@@ -202,7 +210,13 @@ impl Rbac {
     /// Disables or enables a user. Disabling revokes its tokens and removes its Kubernetes
     /// bindings; enabling restores them. Not on oneself; `actor` needs `update` on users and
     /// must hold every role of the user.
-    pub async fn set_disabled(&self, actor: &str, name: &str, disabled: bool) -> Result<User> {
+    pub async fn set_disabled<'a>(
+        &self,
+        actor: impl Into<Actor<'a>>,
+        name: &str,
+        disabled: bool,
+    ) -> Result<User> {
+        let actor: Actor<'_> = actor.into();
         let snap = self.snapshot().await?;
         snap.require(actor, "update", "users")?;
         not_self(actor, name, "disable or enable")?;
@@ -224,7 +238,8 @@ impl Rbac {
 
     /// Deletes a user and everything derived for it. Not oneself; `actor` needs `delete` on
     /// users and must hold every role of the user.
-    pub async fn delete_user(&self, actor: &str, name: &str) -> Result<Report> {
+    pub async fn delete_user<'a>(&self, actor: impl Into<Actor<'a>>, name: &str) -> Result<Report> {
+        let actor: Actor<'_> = actor.into();
         let snap = self.snapshot().await?;
         snap.require(actor, "delete", "users")?;
         not_self(actor, name, "delete")?;
@@ -256,7 +271,13 @@ impl Rbac {
 
     /// Binds `role` to user `name` and creates its bindings. Not on oneself; `actor` needs
     /// `update` on users and must hold everything the role grants.
-    pub async fn bind(&self, actor: &str, name: &str, role: &str) -> Result<Report> {
+    pub async fn bind<'a>(
+        &self,
+        actor: impl Into<Actor<'a>>,
+        name: &str,
+        role: &str,
+    ) -> Result<Report> {
+        let actor: Actor<'_> = actor.into();
         validate_name("role", role)?;
         let snap = self.snapshot().await?;
         snap.require(actor, "update", "users")?;
@@ -280,14 +301,20 @@ impl Rbac {
 
     /// Unbinds `role` from user `name` and removes exactly the bindings derived from it. Not on
     /// oneself; `actor` needs `update` on users and must hold everything the role grants.
-    pub async fn unbind(&self, actor: &str, name: &str, role: &str) -> Result<Report> {
+    pub async fn unbind<'a>(
+        &self,
+        actor: impl Into<Actor<'a>>,
+        name: &str,
+        role: &str,
+    ) -> Result<Report> {
+        let actor: Actor<'_> = actor.into();
         validate_name("role", role)?;
         let snap = self.snapshot().await?;
         snap.require(actor, "update", "users")?;
         not_self(actor, name, "change the roles of")?;
         if let Some(spec) = snap.effective_spec(role) {
             snap.require_grant(actor, &spec)?;
-        } else if !snap.policy.is_admin(actor) {
+        } else if !snap.is_admin(actor) {
             // What a role that no longer exists granted is unknown: only admins clean it up.
             return Err(Error::Escalation(format!(
                 "role \"{role}\" does not exist; only an administrator may unbind it"

@@ -265,3 +265,62 @@ async fn a_refused_escalation_makes_no_write_call() {
         "escalation refused: \"lead\" cannot grant get on pods in namespace \"pay\": they do not hold it"
     );
 }
+
+#[tokio::test]
+async fn the_operator_is_not_a_user_and_skips_only_kubemate_checks() {
+    // No Kubemate user is needed: the operator's authority is their own Kubernetes identity.
+    let fake = cluster_with_crds().await;
+    let rbac = Rbac::new(
+        Arc::new(fake.clone()),
+        config(&Arc::new(AtomicI64::new(START))),
+    );
+    fake.create_as(
+        "",
+        &Namespace {
+            metadata: ObjectMeta {
+                name: Some(crate::derive::DEFAULT_NAMESPACE.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("kubemate namespace");
+    let everything = spec(vec![rule(&["*"], &["*"], &["*"])], &["*"]);
+    rbac.create_role(Actor::Operator, "root", everything)
+        .await
+        .expect("the operator grants what no Kubemate user holds");
+    rbac.create_user(
+        Actor::Operator,
+        NewUser {
+            name: "ops".into(),
+            display_name: String::new(),
+            email: String::new(),
+            password: Password::new("ops-password-1"),
+            roles: vec!["root".into()],
+        },
+    )
+    .await
+    .expect("create user");
+    rbac.bind(Actor::Operator, "ops", "admin")
+        .await
+        .expect("bind");
+    rbac.set_disabled(Actor::Operator, "ops", true)
+        .await
+        .expect("disable");
+    // The name "operator" is an ordinary account name: it gets no operator power.
+    let denied = rbac
+        .create_role("operator", "other", spec(vec![], &["shop"]))
+        .await;
+    assert!(denied.is_err());
+    let denied = rbac
+        .create_role(
+            "operator",
+            "other",
+            spec(vec![rule(&["get"], &[""], &["pods"])], &["shop"]),
+        )
+        .await;
+    assert!(matches!(denied, Err(Error::Forbidden(_))), "{denied:?}");
+    assert_eq!(Actor::Operator.to_string(), "operator");
+    assert_eq!(Actor::from("alice"), Actor::User("alice"));
+}
