@@ -33,6 +33,47 @@ pub struct ClientConfig {
     pub context: Option<String>,
 }
 
+/// What the chosen kubeconfig context says about the caller: who (the context's user entry)
+/// and where (its default namespace). Frontends use it to name the actor in audit records and
+/// to default the namespace as kubectl does.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextInfo {
+    /// The context's name.
+    pub context: Option<String>,
+    /// The name of the context's user entry (`users[].name`), e.g. `kubernetes-admin`.
+    pub user: Option<String>,
+    /// The context's default namespace.
+    pub namespace: Option<String>,
+}
+
+impl ClientConfig {
+    /// The chosen context of the kubeconfig this configuration points at (the file given, or
+    /// `$KUBECONFIG`, or `~/.kube/config`). Without a kubeconfig (in a cluster) every field is
+    /// `None`; a file given explicitly that cannot be read is a `ConfigError`.
+    pub fn context_info(&self) -> Result<ContextInfo> {
+        let file = match &self.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path).map_err(|e| {
+                config_error(&format!("cannot read kubeconfig {}", path.display()), e)
+            })?,
+            None => match Kubeconfig::read() {
+                Ok(file) => file,
+                // No kubeconfig at all: `connect` falls back on the in-cluster configuration.
+                Err(_) => return Ok(ContextInfo::default()),
+            },
+        };
+        let name = self.context.clone().or(file.current_context);
+        let context = name
+            .as_deref()
+            .and_then(|n| file.contexts.iter().find(|c| c.name == n))
+            .and_then(|c| c.context.as_ref());
+        Ok(ContextInfo {
+            user: context.and_then(|c| c.user.clone()),
+            namespace: context.and_then(|c| c.namespace.clone()),
+            context: name,
+        })
+    }
+}
+
 /// A [`ClusterClient`] on a real cluster.
 #[derive(Clone)]
 pub struct KubeClusterClient {
@@ -478,5 +519,60 @@ impl ClusterClient for KubeClusterClient {
         config.auth_info.impersonate = Some(identity.user.clone());
         config.auth_info.impersonate_groups = Some(identity.groups.clone());
         Ok(Arc::new(Self::from_config(config)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: ops
+clusters:
+- name: prod
+  cluster: {server: "https://127.0.0.1:6443"}
+contexts:
+- name: ops
+  context: {cluster: prod, user: ops-admin, namespace: shop}
+- name: plain
+  context: {cluster: prod, user: viewer}
+users:
+- name: ops-admin
+  user: {token: secret}
+- name: viewer
+  user: {token: other}
+"#;
+
+    #[test]
+    fn the_context_names_its_user_and_namespace() {
+        let path = std::env::temp_dir().join(format!("kubemate-ctx-{}.yaml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, KUBECONFIG).expect("write kubeconfig");
+        let current = ClientConfig {
+            kubeconfig: Some(path.clone()),
+            context: None,
+        }
+        .context_info()
+        .expect("current context");
+        let chosen = ClientConfig {
+            kubeconfig: Some(path.clone()),
+            context: Some("plain".into()),
+        }
+        .context_info()
+        .expect("chosen context");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(current.user.as_deref(), Some("ops-admin"));
+        assert_eq!(current.namespace.as_deref(), Some("shop"));
+        assert_eq!(chosen.context.as_deref(), Some("plain"));
+        assert_eq!(chosen.user.as_deref(), Some("viewer"));
+        assert_eq!(chosen.namespace, None);
+        let missing = ClientConfig {
+            kubeconfig: Some(path),
+            context: None,
+        }
+        .context_info()
+        .expect_err("the file is gone");
+        assert_eq!(missing.kind(), ErrorKind::Config);
     }
 }

@@ -40,5 +40,5 @@ pub use error::{Cause, Error, ErrorKind, Result};
 #[cfg(feature = "test-util")]
 pub use fake::FakeCluster;
 pub use kube::core::{DynamicObject, ObjectMeta, TypeMeta};
-pub use kube_client::{ClientConfig, KubeClusterClient};
+pub use kube_client::{ClientConfig, ContextInfo, KubeClusterClient};
 pub use resource::{DiscoveredResource, ResourceType};
