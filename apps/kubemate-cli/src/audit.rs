@@ -1,0 +1,177 @@
+//! Every cluster operation of the CLI is audited: a change gets a `request` record before it
+//! is made (if that record cannot be written, the change is not made) and a `response` record
+//! with its outcome after; a read gets one `response` record.
+
+use std::{future::Future, path::PathBuf, sync::Arc, time::Instant};
+
+use kubemate_audit::{AuditSink, Decision, Entry, Outcome, Stage};
+
+use crate::{Error, Result, error::AUDIT_UNAVAILABLE};
+
+/// The environment variable naming the audit log.
+pub const AUDIT_LOG_ENV: &str = "KUBEMATE_AUDIT_LOG";
+/// The `source` of the CLI's records.
+pub const SOURCE: &str = "cli";
+
+/// The audit log when neither `--audit-log` nor `KUBEMATE_AUDIT_LOG` names one:
+/// `$XDG_STATE_HOME/kubemate/audit.jsonl`, else `$HOME/.local/state/kubemate/audit.jsonl`.
+pub fn default_path() -> Result<PathBuf> {
+    let nonempty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(state) = nonempty("XDG_STATE_HOME") {
+        return Ok(PathBuf::from(state).join("kubemate/audit.jsonl"));
+    }
+    if let Some(home) = nonempty("HOME") {
+        return Ok(PathBuf::from(home).join(".local/state/kubemate/audit.jsonl"));
+    }
+    Err(Error::new(
+        "ConfigError",
+        format!("no audit log: pass --audit-log PATH or set {AUDIT_LOG_ENV}"),
+    ))
+}
+
+/// What an operation is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The verb: `create`, `delete`, `scale`, `get`, `list`, ...
+    pub verb: String,
+    /// The resource: `deployments`, `users`, `namespaces`, ...
+    pub kind: String,
+    /// The namespace, if any.
+    pub namespace: Option<String>,
+    /// The object's name, if any.
+    pub name: Option<String>,
+}
+
+impl Target {
+    /// An operation on `kind`.
+    pub fn new(verb: &str, kind: &str) -> Self {
+        Target {
+            verb: verb.to_owned(),
+            kind: kind.to_owned(),
+            namespace: None,
+            name: None,
+        }
+    }
+
+    /// In namespace `ns` ("" means none, or all).
+    pub fn ns(mut self, ns: &str) -> Self {
+        self.namespace = (!ns.is_empty()).then(|| ns.to_owned());
+        self
+    }
+
+    /// On the object `name`.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+}
+
+/// Writes the CLI's audit records for one acting user.
+#[derive(Clone)]
+pub struct Auditor {
+    sink: Arc<dyn AuditSink>,
+    user: String,
+}
+
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auditor")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auditor {
+    /// Records go to `sink`, in the name of `user`.
+    pub fn new(sink: Arc<dyn AuditSink>, user: impl Into<String>) -> Self {
+        Auditor {
+            sink,
+            user: user.into(),
+        }
+    }
+
+    /// The acting user.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    fn entry(&self, target: &Target, request_id: &str, stage: Stage) -> Entry {
+        Entry {
+            user: self.user.clone(),
+            source: Some(SOURCE.to_owned()),
+            request_id: request_id.to_owned(),
+            verb: target.verb.clone(),
+            kind: target.kind.clone(),
+            namespace: target.namespace.clone(),
+            name: target.name.clone(),
+            decision: Some(Decision::Allowed),
+            outcome: Some(Outcome::Pending),
+            error_code: None,
+            stage: Some(stage),
+            duration_ms: None,
+        }
+    }
+
+    async fn respond(
+        &self,
+        target: &Target,
+        request_id: &str,
+        started: Instant,
+        error_code: Option<String>,
+    ) -> Result<()> {
+        let entry = Entry {
+            outcome: Some(if error_code.is_some() {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            }),
+            error_code,
+            duration_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+            ..self.entry(target, request_id, Stage::Response)
+        };
+        self.sink.append(entry).await.map(|_| ()).map_err(|e| {
+            Error::new(
+                AUDIT_UNAVAILABLE,
+                format!("{} ({} {} went through)", e, target.verb, target.kind),
+            )
+        })
+    }
+
+    /// Runs a change: its request record first — if that cannot be written the change is not
+    /// made — then the change, then its response record with the outcome.
+    pub async fn change<T>(
+        &self,
+        target: Target,
+        op: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        self.sink
+            .append(self.entry(&target, &request_id, Stage::Request))
+            .await
+            .map_err(|e| {
+                Error::new(
+                    AUDIT_UNAVAILABLE,
+                    format!("{e}; nothing was changed because the change could not be audited"),
+                )
+            })?;
+        let started = Instant::now();
+        let result = op.await;
+        let code = result.as_ref().err().map(|e| e.code().to_owned());
+        let recorded = self.respond(&target, &request_id, started, code).await;
+        // A failed change reports its own error first; its request record is written.
+        let value = result?;
+        recorded?;
+        Ok(value)
+    }
+
+    /// Runs a read and records it with its outcome; its result is not shown if the record
+    /// cannot be written.
+    pub async fn read<T>(&self, target: Target, op: impl Future<Output = Result<T>>) -> Result<T> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let started = Instant::now();
+        let result = op.await;
+        let code = result.as_ref().err().map(|e| e.code().to_owned());
+        self.respond(&target, &request_id, started, code).await?;
+        result
+    }
+}
