@@ -414,7 +414,12 @@ pub enum AppCommand {
         #[arg(short, long, value_name = "FILE")]
         file: PathBuf,
         /// An image registry (host, or host/path prefix) apps may use; repeat for several.
-        #[arg(long = "registry", value_name = "HOST", env = "KUBEMATE_REGISTRIES", value_delimiter = ',')]
+        #[arg(
+            long = "registry",
+            value_name = "HOST",
+            env = "KUBEMATE_REGISTRIES",
+            value_delimiter = ','
+        )]
         registries: Vec<String>,
         /// Have the apiserver validate everything without creating anything.
         #[arg(long)]

@@ -63,7 +63,10 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: AppCommand) -> Result<()> {
             // record), after the report has said what was created.
             match report.iter().find(|r| r.status == StepStatus::Failed) {
                 Some(failed) => Err(Error::new(
-                    failed.code.clone().unwrap_or_else(|| "InternalError".to_owned()),
+                    failed
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| "InternalError".to_owned()),
                     format!(
                         "app \"{}\": the Deployment was created but the {} step failed: {}",
                         spec.name,

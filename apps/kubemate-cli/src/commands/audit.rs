@@ -78,12 +78,7 @@ fn verify(path: &Path, out: Out<'_>) -> Result<()> {
 }
 
 /// The records of the log at `path` that match `args`, written as a table, YAML or JSON.
-pub async fn query(
-    path: &Path,
-    out: Out<'_>,
-    args: &AuditQueryArgs,
-    now: Timestamp,
-) -> Result<()> {
+pub async fn query(path: &Path, out: Out<'_>, args: &AuditQueryArgs, now: Timestamp) -> Result<()> {
     let query = Query {
         user: args.user.clone(),
         since: args
@@ -105,8 +100,17 @@ pub async fn query(
     let records: Vec<Record> = sink.query(&query).await?;
     emit(out, args.output, &records, || {
         let mut t = Table::new([
-            "SEQ", "TIME", "USER", "VERB", "KIND", "NAMESPACE", "NAME", "STAGE", "DECISION",
-            "OUTCOME", "CODE",
+            "SEQ",
+            "TIME",
+            "USER",
+            "VERB",
+            "KIND",
+            "NAMESPACE",
+            "NAME",
+            "STAGE",
+            "DECISION",
+            "OUTCOME",
+            "CODE",
         ]);
         for r in &records {
             let time = r.time.split('.').next().unwrap_or(&r.time);

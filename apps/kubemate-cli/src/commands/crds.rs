@@ -36,7 +36,10 @@ pub async fn install(env: &Env, out: Out<'_>, timeout: u64) -> Result<()> {
         )
         .await?;
     for name in &names {
-        line(out, format!("customresourcedefinition.apiextensions.k8s.io/{name} installed"))?;
+        line(
+            out,
+            format!("customresourcedefinition.apiextensions.k8s.io/{name} installed"),
+        )?;
     }
     let ns = &env.kubemate_namespace;
     let existing: Option<Namespace> = env.cluster().get_opt_as("", ns).await?;

@@ -111,7 +111,9 @@ pub async fn run(env: &Env, out: Out<'_>, args: &GetArgs) -> Result<()> {
         format => {
             let list = env
                 .audit
-                .read(target, async { Ok(env.cluster().list(&rt, ns, &opts).await?) })
+                .read(target, async {
+                    Ok(env.cluster().list(&rt, ns, &opts).await?)
+                })
                 .await?;
             let items = list
                 .items

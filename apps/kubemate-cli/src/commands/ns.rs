@@ -50,7 +50,10 @@ pub async fn run(env: &Env, out: Out<'_>, cmd: NsCommand) -> Result<()> {
         line(out, format!("resourcequota/{} created", tenant::QUOTA_NAME))?;
     }
     if created.limit_range.is_some() {
-        line(out, format!("limitrange/{} created", tenant::LIMIT_RANGE_NAME))?;
+        line(
+            out,
+            format!("limitrange/{} created", tenant::LIMIT_RANGE_NAME),
+        )?;
     }
     Ok(())
 }

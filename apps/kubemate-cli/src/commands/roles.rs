@@ -71,7 +71,9 @@ pub async fn run(env: &Env, out: Out<'_>, cmd: RoleCommand) -> Result<()> {
         RoleCommand::List { output } => {
             let roles = env
                 .audit
-                .read(Target::new("list", "roles"), async { Ok(rbac.roles().await?) })
+                .read(Target::new("list", "roles"), async {
+                    Ok(rbac.roles().await?)
+                })
                 .await?;
             let views: Vec<RoleView> = roles.iter().map(RoleView::from).collect();
             let now = (env.now)();

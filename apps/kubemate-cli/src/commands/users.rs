@@ -90,12 +90,15 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
         UserCommand::List { output } => {
             let users = env
                 .audit
-                .read(Target::new("list", "users"), async { Ok(rbac.users().await?) })
+                .read(Target::new("list", "users"), async {
+                    Ok(rbac.users().await?)
+                })
                 .await?;
             let views: Vec<UserView> = users.iter().map(UserView::from).collect();
             let now = (env.now)();
             emit(io.out, output, &views, || {
-                let mut t = Table::new(["NAME", "DISPLAY-NAME", "EMAIL", "ROLES", "DISABLED", "AGE"]);
+                let mut t =
+                    Table::new(["NAME", "DISPLAY-NAME", "EMAIL", "ROLES", "DISABLED", "AGE"]);
                 for u in &views {
                     t.row([
                         u.name.clone(),

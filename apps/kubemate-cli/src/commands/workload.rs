@@ -64,7 +64,9 @@ pub async fn rollout(env: &Env, out: Out<'_>, cmd: RolloutCommand) -> Result<()>
                     t.row([
                         r.revision.to_string(),
                         if r.current { "*" } else { "" }.to_owned(),
-                        r.change_cause.clone().unwrap_or_else(|| "<none>".to_owned()),
+                        r.change_cause
+                            .clone()
+                            .unwrap_or_else(|| "<none>".to_owned()),
                         r.images.join(","),
                         age(r.created.as_deref(), now),
                     ]);
