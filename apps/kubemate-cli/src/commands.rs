@@ -149,3 +149,6 @@ pub async fn execute(command: Command, env: &Env, io: &mut Io<'_>) -> Result<()>
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests;
