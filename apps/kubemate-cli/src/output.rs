@@ -63,13 +63,11 @@ impl Table {
         let mut out = String::new();
         let mut line = |cells: &[String]| {
             let mut text = String::new();
-            for i in 0..columns {
+            for (i, width) in widths.iter().enumerate() {
                 let cell = cells.get(i).map(String::as_str).unwrap_or_default();
-                if i + 1 == columns {
-                    text.push_str(cell);
-                } else {
-                    text.push_str(cell);
-                    let pad = widths[i] - cell.chars().count() + 3;
+                text.push_str(cell);
+                if i + 1 < columns {
+                    let pad = width - cell.chars().count() + 3;
                     text.extend(std::iter::repeat_n(' ', pad));
                 }
             }
