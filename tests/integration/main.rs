@@ -1,5 +1,6 @@
 //! Integration tests on the real control plane (one test binary for the workspace).
 
+mod cli;
 mod conformance;
 mod control_plane;
 mod operations;
