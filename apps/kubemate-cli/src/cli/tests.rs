@@ -137,7 +137,7 @@ fn every_command_of_the_tree_parses() {
             "--limit",
             "10",
         ],
-        &["audit", "verify", "--audit-log", "/tmp/a.jsonl"],
+        &["audit", "verify", "--audit-log", "/var/log/kubemate/audit.jsonl"],
     ] {
         ok(args);
     }
