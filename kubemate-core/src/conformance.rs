@@ -88,10 +88,16 @@ pub async fn fresh_namespace(client: &dyn ClusterClient, prefix: &str) -> String
     name
 }
 
-async fn drop_namespace(client: &dyn ClusterClient, ns: &str) {
-    let _ = client
+/// Deletes a test namespace (and so everything in it); one already gone is fine.
+pub async fn drop_namespace(client: &dyn ClusterClient, ns: &str) {
+    match client
         .delete(&namespaces(), "", ns, &DeleteOptions::default())
-        .await;
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.is(ErrorKind::NotFound) => {}
+        Err(e) => panic!("cannot delete the test namespace {ns}: {e}"),
+    }
 }
 
 fn configmap(name: &str, labels: Value, data: Value) -> DynamicObject {

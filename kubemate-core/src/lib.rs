@@ -24,6 +24,8 @@ pub mod resources;
 pub mod selector;
 pub mod storage;
 pub mod tenant;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod typed;
 pub mod validation;
 pub mod wizard;

@@ -14,10 +14,10 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace, rbac::v1::RoleBinding};
+use k8s_openapi::api::{apps::v1::Deployment, rbac::v1::RoleBinding};
 use kubemate_core::{
-    ClusterClient, ClusterClientExt, ListOptions, ResourceType, WriteOptions,
-    conformance::{eventually, fresh_namespace, object, suffix},
+    ClusterClientExt, ListOptions, ResourceType, WriteOptions,
+    conformance::{drop_namespace, eventually, fresh_namespace, object, suffix},
 };
 use kubemate_rbac::{Password, Role, User, password};
 use serde_json::{Value, json};
@@ -109,10 +109,6 @@ fn web() -> kubemate_core::DynamicObject {
             }
         }
     }))
-}
-
-async fn delete_namespace(admin: &dyn ClusterClient, name: &str) {
-    let _ = admin.delete_as::<Namespace>("", name).await;
 }
 
 #[tokio::test]
@@ -339,6 +335,6 @@ async fn cli_operates_the_real_cluster_and_audits_every_operation() {
             .expect("get")
             .is_none()
     );
-    delete_namespace(&*admin, &tenant).await;
-    delete_namespace(&*admin, &home).await;
+    drop_namespace(&*admin, &tenant).await;
+    drop_namespace(&*admin, &home).await;
 }

@@ -31,8 +31,6 @@ use kubemate_rbac::{
 };
 use serde_json::json;
 
-mod recording;
-
 /// One Kubemate install on the shared cluster.
 struct Env {
     admin: Arc<dyn ClusterClient>,
@@ -606,7 +604,13 @@ async fn escalation_is_refused_before_any_write() {
     let lead = env.user("lead", &[&manage, &dev]).await;
     let alice = env.user("alice", &[]).await;
 
-    let (recording, writes) = recording::Recording::new(Arc::clone(&env.admin));
+    let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&writes);
+    let recording =
+        kubemate_core::testing::BeforeWrite::new(Arc::clone(&env.admin), move |_write| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async {})
+        });
     let guarded = Rbac::new(
         Arc::new(recording),
         Config {

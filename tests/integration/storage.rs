@@ -2,24 +2,11 @@
 //! volumes, statically by name and by a class without a provisioner; the apiserver accepts
 //! every kind of volume Kubemate builds.
 
-use k8s_openapi::api::core::v1::Namespace;
 use kubemate_core::{
-    ClusterClient, DeleteOptions, ErrorKind, ResourceType, WriteOptions,
-    conformance::{eventually, fresh_namespace, suffix},
+    ClusterClient, ErrorKind, WriteOptions,
+    conformance::{drop_namespace, eventually, fresh_namespace, suffix},
     storage::{self, HostPathSource, LocalSource, NfsSource, PvSpec, PvcSpec, StorageClassSpec},
 };
-
-async fn drop_namespace(client: &dyn ClusterClient, ns: &str) {
-    client
-        .delete(
-            &ResourceType::of::<Namespace>(),
-            "",
-            ns,
-            &DeleteOptions::default(),
-        )
-        .await
-        .expect("delete the test namespace");
-}
 
 fn host_pv(name: &str, class: &str, capacity: &str) -> PvSpec {
     PvSpec {

@@ -5,13 +5,12 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::{
     apps::v1::Deployment,
-    core::v1::{Namespace, Pod, Service},
+    core::v1::{Pod, Service},
     discovery::v1::EndpointSlice,
 };
 use kubemate_core::{
-    ClusterClient, ClusterClientExt, DeleteOptions, ErrorKind, ListOptions, ResourceType,
-    WriteOptions,
-    conformance::{eventually, fresh_namespace, suffix},
+    ClusterClient, ClusterClientExt, ErrorKind, ListOptions, WriteOptions,
+    conformance::{drop_namespace, eventually, fresh_namespace, suffix},
     hpa::{self, HpaSpec, ScaleTarget, TargetKind},
     tenant::{self, LimitsSpec, QuotaSpec, TenantDefaults, TenantSpec},
     wizard::{self, AppSpec, CpuMemory, CreateOptions, Registries, StepStatus},
@@ -24,18 +23,6 @@ fn registries() -> Registries {
 
 fn spec(value: serde_json::Value) -> AppSpec {
     serde_json::from_value(value).expect("a valid AppSpec document")
-}
-
-async fn drop_namespace(client: &dyn ClusterClient, ns: &str) {
-    client
-        .delete(
-            &ResourceType::of::<Namespace>(),
-            "",
-            ns,
-            &DeleteOptions::default(),
-        )
-        .await
-        .expect("delete the test namespace");
 }
 
 async fn running_pods(client: &dyn ClusterClient, ns: &str, selector: &str) -> Vec<Pod> {

@@ -4,11 +4,11 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kubemate_core::{
-    ClusterClient, ClusterClientExt, DeleteOptions, DynamicObject, ErrorKind, ListOptions,
-    LogOptions, ResourceType, WriteOptions,
-    conformance::{eventually, fresh_namespace, object},
+    ClusterClient, ClusterClientExt, DynamicObject, ErrorKind, ListOptions, LogOptions,
+    WriteOptions,
+    conformance::{drop_namespace, eventually, fresh_namespace, object},
     workload::{self, Outcome, RollbackOutcome, WorkloadKind},
 };
 use serde_json::{Value, json};
@@ -154,18 +154,6 @@ async fn history(
         .into_iter()
         .map(|r| (r.revision, r.change_cause, r.images, r.current))
         .collect()
-}
-
-async fn drop_namespace(client: &dyn ClusterClient, ns: &str) {
-    client
-        .delete(
-            &ResourceType::of::<Namespace>(),
-            "",
-            ns,
-            &DeleteOptions::default(),
-        )
-        .await
-        .expect("delete namespace");
 }
 
 #[tokio::test]

@@ -10,14 +10,12 @@ use std::{
     time::Duration,
 };
 
-use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::*;
 use crate::{
-    ApplyOptions, DeleteOptions, DeleteOutcome, DiscoveredResource, FakeCluster, Identity,
-    LogOptions, LogStream, ObjectList, WatchOptions, WatchStream, WriteOptions,
+    DeleteOptions, FakeCluster, LogOptions, WriteOptions,
     fake::{Action, Verb},
 };
 
@@ -711,128 +709,27 @@ async fn a_daemonset_with_one_revision_has_no_last_revision() {
 
 /// A client that lets another writer change the object just before the first write, as a
 /// concurrent user would between our read and our write.
-struct Racing {
-    fake: FakeCluster,
-    raced: AtomicBool,
-}
-
-impl Racing {
-    fn new(fake: FakeCluster) -> Self {
-        Racing {
-            fake,
-            raced: AtomicBool::new(false),
-        }
-    }
-
-    async fn race(&self, rt: &ResourceType, ns: &str, name: &str) {
-        if !self.raced.swap(true, Ordering::SeqCst) {
-            self.fake
-                .merge_patch(
-                    rt,
-                    ns,
-                    name,
-                    &json!({"metadata": {"labels": {"touched-by": crate::conformance::suffix()}}}),
-                    &WriteOptions::default(),
-                )
-                .await
-                .expect("concurrent write");
-        }
-    }
-}
-
-#[async_trait]
-impl ClusterClient for Racing {
-    async fn discover(&self) -> Result<Vec<DiscoveredResource>> {
-        self.fake.discover().await
-    }
-    async fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<DynamicObject> {
-        self.fake.get(rt, ns, name).await
-    }
-    async fn list(&self, rt: &ResourceType, ns: &str, opts: &ListOptions) -> Result<ObjectList> {
-        self.fake.list(rt, ns, opts).await
-    }
-    async fn create(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        obj: &DynamicObject,
-        opts: &WriteOptions,
-    ) -> Result<DynamicObject> {
-        self.fake.create(rt, ns, obj, opts).await
-    }
-    async fn replace(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        obj: &DynamicObject,
-        opts: &WriteOptions,
-    ) -> Result<DynamicObject> {
-        self.race(rt, ns, obj.metadata.name.as_deref().unwrap_or_default())
-            .await;
-        self.fake.replace(rt, ns, obj, opts).await
-    }
-    async fn merge_patch(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        name: &str,
-        patch: &Value,
-        opts: &WriteOptions,
-    ) -> Result<DynamicObject> {
-        self.race(rt, ns, name).await;
-        self.fake.merge_patch(rt, ns, name, patch, opts).await
-    }
-    async fn apply(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        obj: &DynamicObject,
-        opts: &ApplyOptions,
-    ) -> Result<DynamicObject> {
-        self.fake.apply(rt, ns, obj, opts).await
-    }
-    async fn delete(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        name: &str,
-        opts: &DeleteOptions,
-    ) -> Result<DeleteOutcome> {
-        self.fake.delete(rt, ns, name, opts).await
-    }
-    async fn watch(&self, rt: &ResourceType, ns: &str, opts: &WatchOptions) -> Result<WatchStream> {
-        self.fake.watch(rt, ns, opts).await
-    }
-    async fn get_scale(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Scale> {
-        self.fake.get_scale(rt, ns, name).await
-    }
-    async fn set_scale(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        name: &str,
-        replicas: i32,
-    ) -> Result<Scale> {
-        self.fake.set_scale(rt, ns, name, replicas).await
-    }
-    async fn merge_patch_status(
-        &self,
-        rt: &ResourceType,
-        ns: &str,
-        name: &str,
-        patch: &Value,
-    ) -> Result<DynamicObject> {
-        self.fake.merge_patch_status(rt, ns, name, patch).await
-    }
-    async fn logs(&self, ns: &str, pod: &str, opts: &LogOptions) -> Result<String> {
-        self.fake.logs(ns, pod, opts).await
-    }
-    async fn follow_logs(&self, ns: &str, pod: &str, opts: &LogOptions) -> Result<LogStream> {
-        self.fake.follow_logs(ns, pod, opts).await
-    }
-    fn impersonate(&self, identity: &Identity) -> Result<Arc<dyn ClusterClient>> {
-        self.fake.impersonate(identity)
-    }
+fn racing(fake: &FakeCluster) -> crate::testing::BeforeWrite {
+    let raced = Arc::new(AtomicBool::new(false));
+    let other = fake.clone();
+    crate::testing::BeforeWrite::new(Arc::new(fake.clone()), move |write| {
+        let raced = Arc::clone(&raced);
+        let other = other.clone();
+        Box::pin(async move {
+            if !raced.swap(true, Ordering::SeqCst) {
+                other
+                    .merge_patch(
+                        &write.resource,
+                        &write.namespace,
+                        &write.name,
+                        &json!({"metadata": {"labels": {"touched-by": crate::conformance::suffix()}}}),
+                        &WriteOptions::default(),
+                    )
+                    .await
+                    .expect("concurrent write");
+            }
+        })
+    })
 }
 
 #[tokio::test]
@@ -848,26 +745,26 @@ async fn a_concurrent_change_makes_the_write_a_conflict_never_a_lost_update() {
             .contains_key("touched-by")
     };
 
-    let err = rollback(&Racing::new(fake.clone()), Deployment, "shop", "web", None)
+    let err = rollback(&racing(&fake), Deployment, "shop", "web", None)
         .await
         .expect_err("stale rollback");
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(touched(fake.clone(), Deployment, "web").await);
     assert_eq!(image_of(&fake, Deployment, "web").await, "app:2");
 
-    let err = rollback(&Racing::new(fake.clone()), StatefulSet, "shop", "db", None)
+    let err = rollback(&racing(&fake), StatefulSet, "shop", "db", None)
         .await
         .expect_err("stale rollback");
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert_eq!(image_of(&fake, StatefulSet, "db").await, "db:2");
 
-    let err = restart(&Racing::new(fake.clone()), DaemonSet, "shop", "agent")
+    let err = restart(&racing(&fake), DaemonSet, "shop", "agent")
         .await
         .expect_err("stale restart");
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(touched(fake.clone(), DaemonSet, "agent").await);
 
-    let err = pause(&Racing::new(fake.clone()), Deployment, "shop", "web")
+    let err = pause(&racing(&fake), Deployment, "shop", "web")
         .await
         .expect_err("stale pause");
     assert_eq!(err.kind(), ErrorKind::Conflict);

@@ -137,7 +137,12 @@ fn every_command_of_the_tree_parses() {
             "--limit",
             "10",
         ],
-        &["audit", "verify", "--audit-log", "/var/log/kubemate/audit.jsonl"],
+        &[
+            "audit",
+            "verify",
+            "--audit-log",
+            "/var/log/kubemate/audit.jsonl",
+        ],
     ] {
         ok(args);
     }

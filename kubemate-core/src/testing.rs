@@ -1,40 +1,69 @@
-//! A ClusterClient that passes every call through and counts the writes, to prove that a
-//! refused request wrote nothing on the real cluster.
+//! Test doubles built on any [`ClusterClient`] (feature `test-util`).
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use kubemate_core::{
-    ApplyOptions, ClusterClient, DeleteOptions, DeleteOutcome, DiscoveredResource, DynamicObject,
-    Identity, ListOptions, LogOptions, LogStream, ObjectList, ResourceType, Result, Scale,
-    WatchOptions, WatchStream, WriteOptions,
+use futures::future::BoxFuture;
+use kube::core::DynamicObject;
+
+use crate::{
+    ApplyOptions, ClusterClient, DeleteOptions, DeleteOutcome, DiscoveredResource, Identity,
+    ListOptions, LogOptions, LogStream, ObjectList, ResourceType, Result, Scale, WatchOptions,
+    WatchStream, WriteOptions,
 };
 
-pub struct Recording {
-    inner: Arc<dyn ClusterClient>,
-    writes: Arc<AtomicUsize>,
+/// A write about to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// `create`, `replace`, `patch`, `apply`, `delete`, `scale` or `status`.
+    pub verb: &'static str,
+    /// The resource type.
+    pub resource: ResourceType,
+    /// The namespace.
+    pub namespace: String,
+    /// The object name.
+    pub name: String,
 }
 
-impl Recording {
-    pub fn new(inner: Arc<dyn ClusterClient>) -> (Self, Arc<AtomicUsize>) {
-        let writes = Arc::new(AtomicUsize::new(0));
-        let me = Recording {
+type Hook = dyn Fn(Write) -> BoxFuture<'static, ()> + Send + Sync;
+
+/// A client that forwards every call to another one and awaits a hook before each write: to
+/// count writes against a real cluster, or to make a concurrent change between a read and a
+/// write.
+pub struct BeforeWrite {
+    inner: Arc<dyn ClusterClient>,
+    hook: Arc<Hook>,
+}
+
+impl BeforeWrite {
+    /// Wraps `inner`; `hook` runs before every write.
+    pub fn new(
+        inner: Arc<dyn ClusterClient>,
+        hook: impl Fn(Write) -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
+        BeforeWrite {
             inner,
-            writes: Arc::clone(&writes),
-        };
-        (me, writes)
+            hook: Arc::new(hook),
+        }
     }
 
-    fn wrote(&self) {
-        self.writes.fetch_add(1, Ordering::SeqCst);
+    async fn before(&self, verb: &'static str, rt: &ResourceType, ns: &str, name: &str) {
+        (self.hook)(Write {
+            verb,
+            resource: rt.clone(),
+            namespace: ns.to_owned(),
+            name: name.to_owned(),
+        })
+        .await;
     }
+}
+
+fn name_of(obj: &DynamicObject) -> &str {
+    obj.metadata.name.as_deref().unwrap_or_default()
 }
 
 #[async_trait]
-impl ClusterClient for Recording {
+impl ClusterClient for BeforeWrite {
     async fn discover(&self) -> Result<Vec<DiscoveredResource>> {
         self.inner.discover().await
     }
@@ -54,7 +83,7 @@ impl ClusterClient for Recording {
         obj: &DynamicObject,
         opts: &WriteOptions,
     ) -> Result<DynamicObject> {
-        self.wrote();
+        self.before("create", rt, ns, name_of(obj)).await;
         self.inner.create(rt, ns, obj, opts).await
     }
 
@@ -65,7 +94,7 @@ impl ClusterClient for Recording {
         obj: &DynamicObject,
         opts: &WriteOptions,
     ) -> Result<DynamicObject> {
-        self.wrote();
+        self.before("replace", rt, ns, name_of(obj)).await;
         self.inner.replace(rt, ns, obj, opts).await
     }
 
@@ -77,7 +106,7 @@ impl ClusterClient for Recording {
         patch: &serde_json::Value,
         opts: &WriteOptions,
     ) -> Result<DynamicObject> {
-        self.wrote();
+        self.before("patch", rt, ns, name).await;
         self.inner.merge_patch(rt, ns, name, patch, opts).await
     }
 
@@ -88,7 +117,7 @@ impl ClusterClient for Recording {
         obj: &DynamicObject,
         opts: &ApplyOptions,
     ) -> Result<DynamicObject> {
-        self.wrote();
+        self.before("apply", rt, ns, name_of(obj)).await;
         self.inner.apply(rt, ns, obj, opts).await
     }
 
@@ -99,7 +128,7 @@ impl ClusterClient for Recording {
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome> {
-        self.wrote();
+        self.before("delete", rt, ns, name).await;
         self.inner.delete(rt, ns, name, opts).await
     }
 
@@ -118,7 +147,7 @@ impl ClusterClient for Recording {
         name: &str,
         replicas: i32,
     ) -> Result<Scale> {
-        self.wrote();
+        self.before("scale", rt, ns, name).await;
         self.inner.set_scale(rt, ns, name, replicas).await
     }
 
@@ -129,7 +158,7 @@ impl ClusterClient for Recording {
         name: &str,
         patch: &serde_json::Value,
     ) -> Result<DynamicObject> {
-        self.wrote();
+        self.before("status", rt, ns, name).await;
         self.inner.merge_patch_status(rt, ns, name, patch).await
     }
 
@@ -142,6 +171,9 @@ impl ClusterClient for Recording {
     }
 
     fn impersonate(&self, identity: &Identity) -> Result<Arc<dyn ClusterClient>> {
-        self.inner.impersonate(identity)
+        Ok(Arc::new(BeforeWrite {
+            inner: self.inner.impersonate(identity)?,
+            hook: Arc::clone(&self.hook),
+        }))
     }
 }
