@@ -2,7 +2,7 @@
 
 use std::{
     fs::{File, OpenOptions},
-    io::{BufRead, BufReader, Write},
+    io::{BufRead, BufReader, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
 };
@@ -14,19 +14,15 @@ use crate::{
     record::{GENESIS, now},
 };
 
-#[derive(Debug)]
-struct Tail {
-    file: File,
-    seq: u64,
-    hash: String,
-}
-
 /// Appends records as JSON lines to a file, chaining each to the last one already there.
+///
+/// Several writers (CLI processes, server replicas on a shared volume) may append to one file:
+/// each append takes an exclusive lock on the file and chains to the last record it finds there.
 #[derive(Debug, Clone)]
 pub struct FileSink {
     path: PathBuf,
     durable: bool,
-    tail: Arc<Mutex<Tail>>,
+    file: Arc<Mutex<File>>,
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {
@@ -66,17 +62,18 @@ impl FileSink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| io(&path, e))?;
         }
-        let last = read_records(&path)?.pop();
+        // Refuse a log that is already unreadable rather than chain onto garbage.
+        read_records(&path)?;
         let file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)
             .map_err(|e| io(&path, e))?;
-        let (seq, hash) = last.map_or((0, GENESIS.to_owned()), |r| (r.seq, r.hash));
         Ok(FileSink {
             path,
             durable,
-            tail: Arc::new(Mutex::new(Tail { file, seq, hash })),
+            file: Arc::new(Mutex::new(file)),
         })
     }
 
@@ -86,19 +83,74 @@ impl FileSink {
     }
 
     fn append_blocking(&self, entry: Entry) -> Result<Record> {
-        let mut tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
-        let record = Record::new(entry, tail.seq + 1, now(), tail.hash.clone());
+        let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        // Another process may have appended since: chain to what the file holds now.
+        let locked = FileLock::take(&file).map_err(|e| io(&self.path, e))?;
+        let (seq, hash) = last_link(&mut &*locked.0).map_err(|e| io(&self.path, e))?;
+        let record = Record::new(entry, seq + 1, now(), hash);
         let mut line =
             serde_json::to_vec(&record).map_err(|e| io(&self.path, std::io::Error::other(e)))?;
         line.push(b'\n');
-        // One write of the whole line: O_APPEND keeps concurrent writers from interleaving.
-        tail.file.write_all(&line).map_err(|e| io(&self.path, e))?;
+        (&*locked.0)
+            .write_all(&line)
+            .map_err(|e| io(&self.path, e))?;
         if self.durable {
-            tail.file.sync_data().map_err(|e| io(&self.path, e))?;
+            locked.0.sync_data().map_err(|e| io(&self.path, e))?;
         }
-        tail.seq = record.seq;
-        tail.hash = record.hash.clone();
+        drop(locked);
+        drop(file);
         Ok(record)
+    }
+}
+
+/// An exclusive advisory lock on the log, held while one record is appended.
+struct FileLock<'a>(&'a File);
+
+impl<'a> FileLock<'a> {
+    fn take(file: &'a File) -> std::io::Result<FileLock<'a>> {
+        file.lock()?;
+        Ok(FileLock(file))
+    }
+}
+
+impl Drop for FileLock<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// The sequence number and hash of the last record of the file (0 and the genesis hash for an
+/// empty file), reading only its tail.
+fn last_link(file: &mut &File) -> std::io::Result<(u64, String)> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut start = len;
+    let mut tail = Vec::new();
+    // Read backwards in blocks until a whole last line is in hand.
+    while start > 0 {
+        let step = start.min(4096);
+        start -= step;
+        let mut block = vec![0; usize::try_from(step).unwrap_or(4096)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block)?;
+        block.extend_from_slice(&tail);
+        tail = block;
+        let trimmed = tail.trim_ascii_end();
+        if trimmed.contains(&b'\n') {
+            break;
+        }
+    }
+    let trimmed = tail.trim_ascii_end();
+    let last = trimmed
+        .rsplit(|b| *b == b'\n')
+        .next()
+        .filter(|l| !l.is_empty());
+    match last {
+        None => Ok((0, GENESIS.to_owned())),
+        Some(line) => {
+            let record: Record = serde_json::from_slice(line)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            Ok((record.seq, record.hash))
+        }
     }
 }
 
@@ -270,6 +322,29 @@ mod tests {
             "a shorter log is still a chain"
         );
         assert!(crate::verify(&text).is_intact());
+    }
+
+    #[tokio::test]
+    async fn two_writers_on_one_file_keep_one_chain() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shared.log");
+        let a = FileSink::open(&path, false).expect("open a");
+        let b = FileSink::open(&path, false).expect("open b");
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let sink = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move {
+                sink.append(entry("alice", "get", Some("shop"), Decision::Allowed))
+                    .await
+                    .expect("append")
+            }));
+        }
+        for t in tasks {
+            t.await.expect("join");
+        }
+        let check = verify_file(&path).expect("verify");
+        assert!(check.is_intact(), "{check:?}");
+        assert_eq!(check.records, 40);
     }
 
     #[tokio::test]
