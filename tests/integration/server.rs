@@ -271,22 +271,18 @@ async fn the_server_enforces_a_read_only_role_and_audits_every_call() {
                     && r.namespace.as_deref() == ns
                     && r.stage == Stage::Response
             })
-            .map(|r| (r.decision, r.outcome, r.error_code.clone()))
+            .map(|r| (r.decision, r.outcome, r.error_code.as_deref()))
             .collect::<Vec<_>>()
     };
     let ok = (Decision::Allowed, Outcome::Success, None);
-    let denied = (
-        Decision::Denied,
-        Outcome::Failure,
-        Some("Forbidden".to_owned()),
-    );
-    assert_eq!(seen("login", &viewer, None), [ok.clone()]);
-    assert_eq!(seen("get", &viewer, None), [ok.clone()], "/me");
-    assert_eq!(seen("list", &viewer, Some(&tenant)), [ok.clone()]);
-    assert_eq!(seen("list", &viewer, Some(&other)), [denied.clone()]);
+    let denied = (Decision::Denied, Outcome::Failure, Some("Forbidden"));
+    assert_eq!(seen("login", &viewer, None), [ok]);
+    assert_eq!(seen("get", &viewer, None), [ok], "/me");
+    assert_eq!(seen("list", &viewer, Some(&tenant)), [ok]);
+    assert_eq!(seen("list", &viewer, Some(&other)), [denied]);
     assert_eq!(seen("scale", &viewer, Some(&tenant)), [denied]);
-    assert_eq!(seen("login", &root, None), [ok.clone()]);
-    assert_eq!(seen("scale", &root, Some(&tenant)), [ok.clone()]);
+    assert_eq!(seen("login", &root, None), [ok]);
+    assert_eq!(seen("scale", &root, Some(&tenant)), [ok]);
     let pending: Vec<_> = records
         .iter()
         .filter(|r| r.stage == Stage::Request)

@@ -51,7 +51,7 @@ pub async fn install_crds_in_fake(fake: &FakeCluster) -> kubemate_core::Result<(
 
 enum Cluster {
     Demo(FakeCluster),
-    Real(KubeClusterClient),
+    Real(Box<KubeClusterClient>),
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Cluster> {
@@ -68,7 +68,7 @@ async fn connect(config: &Config) -> anyhow::Result<Cluster> {
         context: config.context.clone(),
     };
     match KubeClusterClient::connect(&client_config).await {
-        Ok(client) => Ok(Cluster::Real(client)),
+        Ok(client) => Ok(Cluster::Real(Box::new(client))),
         Err(e)
             if e.is(ErrorKind::Config)
                 && config.kubeconfig.is_none()
@@ -90,10 +90,10 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
             finish(config, Arc::new(fake), true).await
         }
         Cluster::Real(client) => {
-            kubemate_rbac::install_crds(&client, Duration::from_secs(60))
+            kubemate_rbac::install_crds(&*client, Duration::from_secs(60))
                 .await
                 .context("install Kubemate's CRDs")?;
-            finish(config, Arc::new(client), false).await
+            finish(config, Arc::new(*client), false).await
         }
     }
 }

@@ -55,8 +55,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Cancelled when the server shuts down; ends log follow streams.
     pub shutdown: CancellationToken,
-    policy: Arc<tokio::sync::Mutex<Option<(Instant, Arc<Policy>)>>>,
+    policy: Arc<tokio::sync::Mutex<Option<CachedPolicy>>>,
 }
+
+/// An authorizer and when it was built.
+type CachedPolicy = (Instant, Arc<Policy>);
 
 impl AppState {
     /// State over a cluster, Kubemate's users and roles on it, and an audit sink.
