@@ -5,6 +5,7 @@ mod conformance;
 mod control_plane;
 mod operations;
 mod rbac;
+mod server;
 mod storage;
 mod wizard;
 mod workload;

@@ -158,6 +158,31 @@ fn per_pod_options(pod: &Pod, opts: &LogOptions) -> (String, LogOptions) {
     (container, opts)
 }
 
+async fn pod_log(
+    client: &dyn ClusterClient,
+    ns: &str,
+    pod: &Pod,
+    opts: &LogOptions,
+) -> Result<PodLog> {
+    let pod_name = name_of(&pod.metadata).to_owned();
+    let (container, opts) = per_pod_options(pod, opts);
+    match client.logs(ns, &pod_name, &opts).await {
+        Ok(text) => Ok(PodLog {
+            pod: pod_name,
+            container,
+            lines: text.lines().map(str::to_owned).collect(),
+            error: None,
+        }),
+        Err(e) if is_per_pod(&e) => Ok(PodLog {
+            pod: pod_name,
+            container,
+            lines: Vec::new(),
+            error: Some(e.message().to_owned()),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// The logs of every Pod of a workload (see [`pods`](super::pods) for which Pods): each Pod's
 /// last [`DEFAULT_WORKLOAD_TAIL`] lines unless `tail_lines` says otherwise, of the chosen
 /// container or each Pod's default one. A Pod whose log cannot be read (container not started,
@@ -174,26 +199,15 @@ pub async fn logs(
     members
         .pods
         .sort_by(|a, b| name_of(&a.metadata).cmp(name_of(&b.metadata)));
-    let results: Vec<Result<PodLog>> = stream::iter(members.pods.iter())
-        .map(|pod| async move {
-            let pod_name = name_of(&pod.metadata).to_owned();
-            let (container, opts) = per_pod_options(pod, opts);
-            match client.logs(ns, &pod_name, &opts).await {
-                Ok(text) => Ok(PodLog {
-                    pod: pod_name,
-                    container,
-                    lines: text.lines().map(str::to_owned).collect(),
-                    error: None,
-                }),
-                Err(e) if is_per_pod(&e) => Ok(PodLog {
-                    pod: pod_name,
-                    container,
-                    lines: Vec::new(),
-                    error: Some(e.message().to_owned()),
-                }),
-                Err(e) => Err(e),
-            }
-        })
+    // The futures are built first so that the stream holds no closure over borrowed Pods:
+    // a closure there makes the whole future impossible to prove `Send` (rust-lang/rust#102211),
+    // which a server handler needs.
+    let reads: Vec<_> = members
+        .pods
+        .iter()
+        .map(|pod| pod_log(client, ns, pod, opts))
+        .collect();
+    let results: Vec<Result<PodLog>> = stream::iter(reads)
         .buffered(CONCURRENT_REQUESTS)
         .collect()
         .await;

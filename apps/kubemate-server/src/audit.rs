@@ -1,0 +1,379 @@
+//! The audit trail of the API: one record per request (health probes excepted), and for a
+//! mutation one more, written before it is performed.
+//!
+//! The middleware gives every request an id and a record in the making ([`AuditCtx`]): what
+//! the path says (verb, kind, namespace, name), refined by the handler and the authentication
+//! extractor (the user). After the handler it writes the response record with the outcome: a
+//! refusal (401, 403, an invisible namespace) is `denied`; an allowed request succeeded or
+//! failed with the error code. Handlers of mutations call [`Audit::begin`] after authorization
+//! and before any write: it writes a `pending` request record and refuses the mutation (503)
+//! when that fails. A read whose record cannot be written is not answered either (503): no one
+//! reads the cluster through Kubemate unrecorded.
+//!
+//! Records hold no bodies, query strings, headers or tokens: only the fields of
+//! [`kubemate_audit::Entry`].
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Instant,
+};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{HeaderValue, Method, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use kubemate_audit::{AuditSink, Decision, Entry, Outcome, Stage};
+use tracing::Instrument;
+
+use crate::{
+    error::{ApiError, ErrorNote},
+    state::AppState,
+};
+
+/// The header carrying the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The user of records whose caller is not authenticated.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// What a request is about, read from its method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The verb.
+    pub verb: String,
+    /// The kind (plural) or area.
+    pub kind: String,
+    /// The namespace.
+    pub namespace: Option<String>,
+    /// The object name.
+    pub name: Option<String>,
+}
+
+fn crud_verb(method: &Method, on_object: bool) -> &'static str {
+    match (method.as_str(), on_object) {
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", _) => "create",
+        ("PUT", _) | ("PATCH", _) => "update",
+        ("DELETE", _) => "delete",
+        _ => "other",
+    }
+}
+
+impl Target {
+    fn new(verb: &str, kind: &str, namespace: Option<&str>, name: Option<&str>) -> Self {
+        Target {
+            verb: verb.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.map(str::to_owned),
+        }
+    }
+
+    /// The target of a request, from its method and path alone, so that even a request
+    /// refused before its handler runs (a bad token) is recorded with what it was about.
+    pub fn describe(method: &Method, path: &str) -> Target {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let Some(rest) = segments.strip_prefix(&["api", "v1"]) else {
+            return Target::new(&method.as_str().to_ascii_lowercase(), "unknown", None, None);
+        };
+        let verb = |on_object| crud_verb(method, on_object);
+        match rest {
+            ["auth", "login"] => Target::new("login", "sessions", None, None),
+            ["me"] => Target::new("get", "me", None, None),
+            ["openapi.json"] => Target::new("get", "openapi", None, None),
+            ["audit"] => Target::new("list", "audit", None, None),
+            ["apps"] => Target::new("create", "apps", None, None),
+            ["namespaces"] => Target::new(verb(false), "namespaces", None, None),
+            ["namespaces", ns] => Target::new(verb(true), "namespaces", Some(ns), Some(ns)),
+            ["namespaces", ns, plural] => Target::new(verb(false), plural, Some(ns), None),
+            ["namespaces", ns, plural, name] => {
+                Target::new(verb(true), plural, Some(ns), Some(name))
+            }
+            ["namespaces", ns, plural, name, sub] => Target::new(sub, plural, Some(ns), Some(name)),
+            ["users", user, "roles", role] => {
+                let verb = if method == Method::DELETE {
+                    "unbind"
+                } else {
+                    "bind"
+                };
+                Target::new(verb, "users", None, Some(&format!("{user}/roles/{role}")))
+            }
+            ["users", user, "password"] => Target::new("passwd", "users", None, Some(user)),
+            ["users", user, "disabled"] => Target::new("disable", "users", None, Some(user)),
+            [plural] => Target::new(verb(false), plural, None, None),
+            [plural, name] => Target::new(verb(true), plural, None, Some(name)),
+            _ => Target::new(verb(false), "unknown", None, None),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Info {
+    entry: Entry,
+    began: bool,
+}
+
+/// The record in the making of one request, shared by the middleware, the extractors and the
+/// handler through the request's extensions.
+#[derive(Debug, Clone)]
+pub struct AuditCtx(Arc<Mutex<Info>>);
+
+impl AuditCtx {
+    fn lock(&self) -> MutexGuard<'_, Info> {
+        // Never held across an await; a poisoned lock still holds a usable record.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the acting user.
+    pub fn set_user(&self, user: &str) {
+        self.lock().entry.user = user.to_owned();
+    }
+
+    /// Changes what the record is about.
+    pub fn update(&self, f: impl FnOnce(&mut Entry)) {
+        f(&mut self.lock().entry);
+    }
+
+    /// The record as it stands.
+    pub fn entry(&self) -> Entry {
+        self.lock().entry.clone()
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> String {
+        self.lock().entry.request_id.clone()
+    }
+}
+
+/// The handlers' access to the audit trail of their request.
+pub struct Audit {
+    ctx: AuditCtx,
+    sink: Arc<dyn AuditSink>,
+    started: Instant,
+}
+
+impl FromRequestParts<AppState> for Audit {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ctx = parts
+            .extensions
+            .get::<AuditCtx>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the audit middleware is not installed"))?;
+        let started = parts
+            .extensions
+            .get::<Started>()
+            .map_or_else(Instant::now, |s| s.0);
+        Ok(Audit {
+            ctx,
+            sink: Arc::clone(&state.audit),
+            started,
+        })
+    }
+}
+
+impl Audit {
+    /// Changes what the record is about (e.g. the namespace named in a body).
+    pub fn update(&self, f: impl FnOnce(&mut Entry)) {
+        self.ctx.update(f);
+    }
+
+    /// Writes the request record of a mutation about to be performed. Call it after
+    /// authorization and before the first write; on error return it: the mutation must not
+    /// happen unrecorded.
+    pub async fn begin(&self) -> Result<(), ApiError> {
+        let mut entry = self.ctx.entry();
+        entry.decision = Some(Decision::Allowed);
+        entry.outcome = Some(Outcome::Pending);
+        entry.stage = Some(Stage::Request);
+        entry.duration_ms = Some(elapsed_ms(self.started));
+        self.sink
+            .append(entry)
+            .await
+            .map_err(ApiError::audit_unavailable)?;
+        self.ctx.lock().began = true;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Started(Instant);
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A client's request id is kept when it is short and plain; anything else is replaced.
+fn usable_request_id(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    ok.then(|| s.to_owned())
+}
+
+fn is_health(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// The middleware: request id, audit records, and one structured log line per request.
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(usable_request_id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let header_value = HeaderValue::from_str(&request_id).ok();
+    if let Some(v) = &header_value {
+        req.headers_mut().insert(REQUEST_ID, v.clone());
+    }
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let target = Target::describe(&method, &path);
+    let source = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let ctx = AuditCtx(Arc::new(Mutex::new(Info {
+        entry: Entry {
+            user: ANONYMOUS.to_owned(),
+            source,
+            request_id: request_id.clone(),
+            verb: target.verb,
+            kind: target.kind,
+            namespace: target.namespace,
+            name: target.name,
+            ..Default::default()
+        },
+        began: false,
+    })));
+    req.extensions_mut().insert(ctx.clone());
+    req.extensions_mut().insert(Started(started));
+
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let _enter = span.enter();
+
+    let status = response.status();
+    let note = response.extensions().get::<ErrorNote>().cloned();
+    if !is_health(&path) {
+        let began = ctx.lock().began;
+        let mut entry = ctx.entry();
+        let denied = note.as_ref().is_some_and(|n| n.denied);
+        entry.decision = Some(if denied {
+            Decision::Denied
+        } else {
+            Decision::Allowed
+        });
+        let ok = status.is_success() || status.is_redirection();
+        // A handler may have set a code on a success that is partial (a wizard step failed).
+        entry.error_code = note
+            .as_ref()
+            .map(|n| n.code.clone())
+            .or_else(|| {
+                (!ok).then(|| {
+                    status
+                        .canonical_reason()
+                        .unwrap_or("Error")
+                        .replace(' ', "")
+                })
+            })
+            .or(entry.error_code);
+        entry.outcome = Some(if ok && entry.error_code.is_none() {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        });
+        entry.stage = Some(Stage::Response);
+        entry.duration_ms = Some(elapsed_ms(started));
+        tracing::info!(
+            status = status.as_u16(),
+            user = %entry.user,
+            verb = %entry.verb,
+            kind = %entry.kind,
+            namespace = entry.namespace.as_deref().unwrap_or(""),
+            name = entry.name.as_deref().unwrap_or(""),
+            code = entry.error_code.as_deref().unwrap_or(""),
+            duration_ms = entry.duration_ms,
+            "request"
+        );
+        if let Err(e) = state.audit.append(entry).await {
+            if began {
+                // The mutation was recorded as pending and is done: answer with what
+                // happened rather than invite a retry.
+                tracing::error!(error = %e, "the response record of a mutation could not be written");
+            } else {
+                response = ApiError::audit_unavailable(e).into_response();
+            }
+        }
+    }
+    if let Some(v) = header_value {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(method: Method, path: &str) -> (String, String, Option<String>, Option<String>) {
+        let t = Target::describe(&method, path);
+        (t.verb, t.kind, t.namespace, t.name)
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn paths_describe_what_a_request_is_about() {
+        assert_eq!(
+            t(Method::GET, "/api/v1/namespaces/shop/deployments"),
+            ("list".into(), "deployments".into(), s("shop"), None)
+        );
+        assert_eq!(
+            t(Method::PUT, "/api/v1/namespaces/shop/deployments/web/scale"),
+            ("scale".into(), "deployments".into(), s("shop"), s("web"))
+        );
+        assert_eq!(
+            t(Method::DELETE, "/api/v1/namespaces/shop/configmaps/x"),
+            ("delete".into(), "configmaps".into(), s("shop"), s("x"))
+        );
+        assert_eq!(
+            t(Method::GET, "/api/v1/nodes/n1"),
+            ("get".into(), "nodes".into(), None, s("n1"))
+        );
+        assert_eq!(
+            t(Method::PUT, "/api/v1/users/alice/roles/viewer"),
+            ("bind".into(), "users".into(), None, s("alice/roles/viewer"))
+        );
+        assert_eq!(
+            t(Method::POST, "/api/v1/auth/login"),
+            ("login".into(), "sessions".into(), None, None)
+        );
+        assert_eq!(t(Method::GET, "/elsewhere").1, "unknown");
+    }
+
+    #[test]
+    fn only_plain_request_ids_are_kept() {
+        assert_eq!(
+            usable_request_id(&HeaderValue::from_static("abc-123")),
+            s("abc-123")
+        );
+        assert_eq!(usable_request_id(&HeaderValue::from_static("a b")), None);
+        let long = "x".repeat(200);
+        assert_eq!(
+            usable_request_id(&HeaderValue::from_str(&long).expect("ascii")),
+            None
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Authentication (the Bearer token extractor) and the authorization helpers every handler
+//! calls before it touches the cluster.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+use kubemate_core::catalog::Kind;
+use kubemate_rbac::{AdminArea, Decision, Namespaces, Policy, Request, Token, verify_token};
+
+use crate::{audit::AuditCtx, error::ApiError, state::AppState};
+
+/// An authenticated caller, with the authorizer their token was checked against (so that one
+/// request sees one consistent set of users and roles).
+#[derive(Clone)]
+pub struct AuthUser {
+    /// The account name.
+    pub name: String,
+    /// The authorizer.
+    pub policy: Arc<Policy>,
+}
+
+impl std::fmt::Debug for AuthUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthUser")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<Token, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("a Bearer token is required (POST /api/v1/auth/login)")
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("the Authorization header is not a Bearer token"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Token::new(token.trim()))
+        }
+        _ => Err(ApiError::unauthorized(
+            "the Authorization header is not a Bearer token",
+        )),
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let key = state.rbac.token_key().await?;
+        let policy = state.policy().await?;
+        let now = (state.rbac.config().clock)();
+        let claims = verify_token(key, &policy, &token, now)?;
+        if let Some(ctx) = parts.extensions.get::<AuditCtx>() {
+            ctx.set_user(&claims.sub);
+        }
+        Ok(AuthUser {
+            name: claims.sub,
+            policy,
+        })
+    }
+}
+
+fn decided(decision: Decision) -> Result<(), ApiError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Deny(reason) => Err(ApiError::forbidden(reason)),
+    }
+}
+
+/// The plural as the apiserver names it in messages: `deployments.apps`, `pods`.
+pub fn qualified(kind: &Kind) -> String {
+    if kind.group.is_empty() {
+        kind.plural.to_owned()
+    } else {
+        format!("{}.{}", kind.plural, kind.group)
+    }
+}
+
+impl AuthUser {
+    /// The namespaces the caller may use.
+    pub fn namespaces(&self) -> Namespaces {
+        self.policy.namespaces(&self.name)
+    }
+
+    /// True when the caller may see namespace `ns`.
+    pub fn sees(&self, ns: &str) -> bool {
+        self.namespaces().contains(ns)
+    }
+
+    /// Refuses (403) a collection request in a namespace the caller cannot see, whether or
+    /// not it exists.
+    pub fn require_namespace(&self, ns: &str) -> Result<(), ApiError> {
+        if self.sees(ns) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "user \"{}\" may not use namespace \"{ns}\"",
+                self.name
+            )))
+        }
+    }
+
+    /// Answers an object request in a namespace the caller cannot see exactly as a missing
+    /// object (404), so that other tenants' objects cannot be probed.
+    pub fn require_visible(&self, ns: &str, kind: &Kind, name: &str) -> Result<(), ApiError> {
+        if self.sees(ns) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(&qualified(kind), name).denied())
+        }
+    }
+
+    /// Every request must be allowed; the first refusal is the answer (403 with its reason).
+    pub fn allow(&self, requests: &[Request<'_>]) -> Result<(), ApiError> {
+        for req in requests {
+            decided(self.policy.authorize(&self.name, req))?;
+        }
+        Ok(())
+    }
+
+    /// The caller must be an administrator for `area`.
+    pub fn require_area(&self, area: AdminArea) -> Result<(), ApiError> {
+        decided(self.policy.area_allowed(&self.name, area))
+    }
+
+    /// The caller must have the console section `menu`.
+    pub fn require_menu(&self, menu: &str) -> Result<(), ApiError> {
+        decided(self.policy.menu_allowed(&self.name, menu))
+    }
+
+    /// True for administrators.
+    pub fn is_admin(&self) -> bool {
+        self.policy.is_admin(&self.name)
+    }
+}

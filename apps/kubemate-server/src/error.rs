@@ -1,0 +1,336 @@
+//! The one error type of the API: a stable code, the HTTP status it maps to, a message safe to
+//! show, and the field causes of invalid input.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use kubemate_core::{Cause, ErrorKind};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `NotFound`, `Forbidden`, `Invalid`.
+    pub code: String,
+    /// Human-readable explanation (for 5xx, a generic one: details are in the server log).
+    pub message: String,
+    /// For invalid input, one entry per offending field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub causes: Vec<Cause>,
+}
+
+/// What the audit middleware needs to know about an error response, attached to it as an
+/// extension: its code, and whether it is a refusal (authentication or authorization) rather
+/// than a failure of an allowed operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorNote {
+    /// The error code.
+    pub code: String,
+    /// True for refusals: the request was denied, no cluster call was made for it.
+    pub denied: bool,
+}
+
+/// An API error. Build it from a library error (`?` converts) or with the constructors.
+#[derive(Debug)]
+pub struct ApiError {
+    code: String,
+    message: String,
+    causes: Vec<Cause>,
+    denied: bool,
+    /// Shown in the server log, never to the client (5xx details).
+    detail: Option<String>,
+}
+
+/// The HTTP status of an error code.
+pub fn status_of(code: &str) -> StatusCode {
+    match code {
+        "Invalid" | "BadRequest" => StatusCode::BAD_REQUEST,
+        "Unauthorized" | "InvalidToken" | "InvalidCredentials" => StatusCode::UNAUTHORIZED,
+        "Forbidden" | "EscalationRefused" | "AccountDisabled" => StatusCode::FORBIDDEN,
+        "NotFound" => StatusCode::NOT_FOUND,
+        "MethodNotAllowed" => StatusCode::METHOD_NOT_ALLOWED,
+        "Conflict" | "AlreadyExists" => StatusCode::CONFLICT,
+        "Gone" => StatusCode::GONE,
+        "PayloadTooLarge" => StatusCode::PAYLOAD_TOO_LARGE,
+        "UnsupportedMediaType" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Unsupported" => StatusCode::UNPROCESSABLE_ENTITY,
+        "AccountLocked" => StatusCode::TOO_MANY_REQUESTS,
+        "Unavailable" | "AuditUnavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        "Timeout" => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            code: code.into(),
+            message: message.into(),
+            causes: Vec::new(),
+            denied: false,
+            detail: None,
+        }
+    }
+
+    /// Marks the error as a refusal for the audit log.
+    pub fn denied(mut self) -> Self {
+        self.denied = true;
+        self
+    }
+
+    /// 401: no usable credentials.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::new("Unauthorized", message).denied()
+    }
+
+    /// 403 with the authorizer's reason.
+    pub fn forbidden(reason: impl std::fmt::Display) -> Self {
+        ApiError::new("Forbidden", format!("forbidden: {reason}")).denied()
+    }
+
+    /// 400 for a malformed request.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new("BadRequest", message)
+    }
+
+    /// 400 naming the field that is wrong.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError {
+            causes: vec![Cause {
+                field: field.to_owned(),
+                reason: "FieldValueInvalid".to_owned(),
+                message: message.clone(),
+            }],
+            ..ApiError::new("Invalid", format!("{field}: {message}"))
+        }
+    }
+
+    /// 404 worded as the apiserver words it for an object: `deployments.apps "web" not found`.
+    /// Used alike for a missing object and for one in a namespace the caller cannot see, so
+    /// the two cannot be told apart.
+    pub fn not_found(qualified_plural: &str, name: &str) -> Self {
+        ApiError::new(
+            "NotFound",
+            format!("{qualified_plural} \"{name}\" not found"),
+        )
+    }
+
+    /// 413.
+    pub fn too_large(limit: usize) -> Self {
+        ApiError::new(
+            "PayloadTooLarge",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    /// 503: the audit record of a mutation could not be written, so it was not performed.
+    pub fn audit_unavailable(detail: impl std::fmt::Display) -> Self {
+        ApiError {
+            detail: Some(detail.to_string()),
+            ..ApiError::new("AuditUnavailable", "")
+        }
+    }
+
+    /// 504: the request took longer than the server's limit.
+    pub fn timeout() -> Self {
+        ApiError::new("Timeout", "")
+    }
+
+    /// Adds a detail for the server log (never shown).
+    pub fn with_detail(mut self, detail: impl std::fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// 500 with a detail for the log only.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError {
+            detail: Some(detail.to_string()),
+            ..ApiError::new("InternalError", "")
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        status_of(&self.code)
+    }
+
+    /// The message shown to the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn public_message(&self) -> String {
+        let status = self.status();
+        if !status.is_server_error() {
+            return self.message.clone();
+        }
+        match self.code.as_str() {
+            "Unavailable" => "the cluster is unavailable; try again later",
+            "AuditUnavailable" => {
+                "the audit log cannot be written; the operation was not performed"
+            }
+            "Timeout" => "the request took too long and was abandoned",
+            _ => "internal error; the server log has the details",
+        }
+        .to_owned()
+    }
+}
+
+impl From<kubemate_core::Error> for ApiError {
+    fn from(e: kubemate_core::Error) -> Self {
+        let code = match e.kind() {
+            // The server's own credentials were refused: not the caller's fault.
+            ErrorKind::Unauthorized => "InternalError",
+            kind => kind.code(),
+        };
+        let mut err = ApiError::new(code, e.message());
+        err.causes = e.causes().to_vec();
+        if err.status().is_server_error() {
+            err.detail = Some(e.to_string());
+        }
+        err
+    }
+}
+
+impl From<kubemate_rbac::Error> for ApiError {
+    fn from(e: kubemate_rbac::Error) -> Self {
+        use kubemate_rbac::Error as E;
+        match e {
+            E::Cluster { source, step } => {
+                let mut err = ApiError::from(source);
+                if err.status().is_server_error() {
+                    err.detail = Some(format!("{step}: {}", err.detail.unwrap_or_default()));
+                }
+                err
+            }
+            E::Forbidden(reason) => ApiError::forbidden(reason),
+            E::Escalation(_) | E::InvalidCredentials | E::InvalidToken(_) => {
+                ApiError::new(e.code(), e.to_string()).denied()
+            }
+            E::AccountDisabled | E::AccountLocked { .. } => {
+                ApiError::new(e.code(), e.to_string()).denied()
+            }
+            E::Crypto { .. } => ApiError::internal(&e),
+            other => {
+                let mut err = ApiError::new(other.code(), other.to_string());
+                if err.status().is_server_error() {
+                    err.detail = Some(other.to_string());
+                }
+                err
+            }
+        }
+    }
+}
+
+impl From<kubemate_audit::Error> for ApiError {
+    fn from(e: kubemate_audit::Error) -> Self {
+        match e {
+            kubemate_audit::Error::InvalidQuery(ref why) => ApiError::bad_request(why.clone()),
+            other => ApiError {
+                detail: Some(other.to_string()),
+                ..ApiError::new(other.code(), "")
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = %self.code, detail = self.detail.as_deref().unwrap_or(&self.message),
+                "request failed");
+        }
+        let body = ErrorBody {
+            code: self.code.clone(),
+            message: self.public_message(),
+            causes: self.causes,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kubemate\""),
+            );
+        }
+        response.extensions_mut().insert(ErrorNote {
+            code: self.code,
+            denied: self.denied,
+        });
+        response
+    }
+}
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_statuses() {
+        for (code, status) in [
+            ("Invalid", 400),
+            ("BadRequest", 400),
+            ("Unauthorized", 401),
+            ("InvalidToken", 401),
+            ("InvalidCredentials", 401),
+            ("Forbidden", 403),
+            ("EscalationRefused", 403),
+            ("AccountDisabled", 403),
+            ("NotFound", 404),
+            ("Conflict", 409),
+            ("AlreadyExists", 409),
+            ("Gone", 410),
+            ("PayloadTooLarge", 413),
+            ("Unsupported", 422),
+            ("AccountLocked", 429),
+            ("Unavailable", 503),
+            ("AuditUnavailable", 503),
+            ("Timeout", 504),
+            ("InternalError", 500),
+            ("ConfigError", 500),
+        ] {
+            assert_eq!(status_of(code).as_u16(), status, "{code}");
+        }
+    }
+
+    #[test]
+    fn server_errors_hide_their_details() {
+        let e = ApiError::from(kubemate_core::Error::new(
+            ErrorKind::Unavailable,
+            "dial tcp 10.0.0.1:6443: connection refused",
+        ));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!e.public_message().contains("10.0.0.1"));
+        let e = ApiError::from(kubemate_core::Error::new(ErrorKind::Unauthorized, "x"));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn invalid_errors_keep_their_causes() {
+        let e = ApiError::from(kubemate_core::Error::invalid(
+            "bad",
+            vec![Cause {
+                field: "ports[0].port".into(),
+                reason: "FieldValueInvalid".into(),
+                message: "must be 1-65535".into(),
+            }],
+        ));
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.causes[0].field, "ports[0].port");
+    }
+}

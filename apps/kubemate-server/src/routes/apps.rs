@@ -1,0 +1,90 @@
+//! The app wizard: one call creates a Deployment and, if asked, its Service.
+
+use axum::{Json, extract::State, http::StatusCode};
+use kubemate_core::wizard::{self, AppSpec, CreateOptions, StepReport, StepStatus};
+use kubemate_rbac::Request;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::WriteQuery;
+use crate::{
+    audit::Audit,
+    auth::AuthUser,
+    error::{ApiResult, ErrorBody},
+    extract::{Body, Params},
+    state::AppState,
+};
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
+}
+
+super::object_schema!(
+    /// The wizard's input.
+    AppSpecSchema,
+    "An app (kubemate-core's AppSpec): namespace, name, description, image, ports, resources, probes, env, command, args, replicas, rollingUpdate, scheduling, volumes, labels, service"
+);
+
+/// What the wizard did, step by step.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppCreated {
+    /// Everything was a server-side dry run.
+    pub dry_run: bool,
+    /// Every requested step succeeded.
+    pub complete: bool,
+    /// Each step: deployment, service, with its status and, if it failed, its error code.
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Vec<StepReport>,
+}
+
+/// Creates an app: validated whole first (400 with a cause per field), then the Deployment and
+/// the Service, as the caller's ServiceAccount. A Service that fails after the Deployment was
+/// created is reported in `steps` (`complete: false`), not rolled back.
+#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", params(WriteQuery),
+    request_body = AppSpecSchema,
+    responses((status = 201, body = AppCreated),
+              (status = 400, description = "Invalid spec, with a cause per field", body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Params(query): Params<WriteQuery>,
+    Body(spec): Body<AppSpec>,
+) -> ApiResult<(StatusCode, Json<AppCreated>)> {
+    audit.update(|e| {
+        e.kind = "apps".to_owned();
+        e.namespace = Some(spec.namespace.clone()).filter(|n| !n.is_empty());
+        e.name = Some(spec.name.clone()).filter(|n| !n.is_empty());
+    });
+    wizard::validate(&spec, &state.settings.registries)?;
+    user.require_namespace(&spec.namespace)?;
+    let ns = spec.namespace.as_str();
+    let mut reqs = vec![Request::namespaced("create", "apps", "deployments", ns)];
+    if spec.service.is_some() {
+        reqs.push(Request::namespaced("create", "", "services", ns));
+    }
+    user.allow(&reqs)?;
+    audit.begin().await?;
+    let client = state.rbac.client_for(&user.name)?;
+    let opts = CreateOptions {
+        dry_run: query.dry_run,
+    };
+    let outcome = wizard::create_app(&*client, &state.settings.registries, &spec, &opts).await?;
+    let steps = outcome.report();
+    if let Some(failed) = steps.iter().find(|s| s.status == StepStatus::Failed) {
+        audit.update(|e| e.error_code = failed.code.clone());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(AppCreated {
+            dry_run: outcome.dry_run,
+            complete: outcome.is_complete(),
+            steps,
+        }),
+    ))
+}

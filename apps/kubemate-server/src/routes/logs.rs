@@ -1,0 +1,153 @@
+//! Container logs of a Pod or of every Pod of a workload, as text; with `follow=true` a
+//! chunked stream of lines that runs until the client leaves, the log ends or the server
+//! shuts down (the request timeout covers only its start).
+
+use std::convert::Infallible;
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use futures::StreamExt;
+use kubemate_core::{
+    LogOptions, LogStream,
+    catalog::Operation,
+    workload::{self, WorkloadKind},
+};
+use kubemate_rbac::Request;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{namespaced_kind, object_error, require_op, workloads::member_reads};
+use crate::{
+    auth::AuthUser,
+    error::{ApiResult, ErrorBody},
+    extract::Params,
+    state::AppState,
+};
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(logs))
+}
+
+/// The query of a log request.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// The container (required when a Pod has several).
+    pub container: Option<String>,
+    /// Only the last N lines.
+    pub tail_lines: Option<i64>,
+    /// Only lines newer than this many seconds.
+    pub since_seconds: Option<i64>,
+    /// The previous (terminated) instance of the container.
+    #[serde(default)]
+    pub previous: bool,
+    /// Prefix lines with their timestamps.
+    #[serde(default)]
+    pub timestamps: bool,
+    /// Stop after this many bytes.
+    pub limit_bytes: Option<i64>,
+    /// Keep the response open and stream new lines.
+    #[serde(default)]
+    pub follow: bool,
+}
+
+impl LogQuery {
+    fn options(&self) -> LogOptions {
+        LogOptions {
+            container: self.container.clone(),
+            tail_lines: self.tail_lines,
+            since_seconds: self.since_seconds,
+            previous: self.previous,
+            timestamps: self.timestamps,
+            limit_bytes: self.limit_bytes,
+        }
+    }
+}
+
+fn text(body: Body) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn stream(state: &AppState, lines: LogStream) -> Response {
+    let shutdown = state.shutdown.clone().cancelled_owned();
+    let chunks = lines
+        .take_while(|line| {
+            if let Err(e) = line {
+                tracing::warn!(error = %e, "a followed log ended with an error");
+            }
+            std::future::ready(line.is_ok())
+        })
+        .filter_map(|line| std::future::ready(line.ok()))
+        .map(|line| Ok::<_, Infallible>(format!("{line}\n")))
+        .take_until(shutdown);
+    text(Body::from_stream(chunks))
+}
+
+/// The log of a Pod, or the logs of every Pod of a workload (each line prefixed with
+/// `[pod/<pod>/<container>]`).
+#[utoipa::path(get, path = "/api/v1/namespaces/{ns}/{plural}/{name}/logs", tag = "workloads",
+    params(("ns" = String, Path), ("plural" = String, Path, description = "pods, or a workload kind"),
+           ("name" = String, Path), LogQuery),
+    responses((status = 200, description = "Log lines", content_type = "text/plain", body = String),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn logs(
+    user: AuthUser,
+    State(state): State<AppState>,
+    Path((ns, plural, name)): Path<(String, String, String)>,
+    Params(query): Params<LogQuery>,
+) -> ApiResult<Response> {
+    let kind = namespaced_kind(&plural)?;
+    let opts = query.options();
+    let client = &*state.cluster;
+    if kind.plural == "pods" {
+        require_op(kind, Operation::Logs)?;
+        user.require_visible(&ns, kind, &name)?;
+        user.allow(&[Request::namespaced("get", "", "pods/log", &ns)])?;
+        return Ok(if query.follow {
+            let lines = workload::follow_pod_logs(client, &ns, &name, &opts)
+                .await
+                .map_err(object_error(kind, &name))?;
+            stream(&state, lines)
+        } else {
+            let log = workload::pod_logs(client, &ns, &name, &opts)
+                .await
+                .map_err(object_error(kind, &name))?;
+            text(Body::from(log))
+        });
+    }
+    let wk = WorkloadKind::of(&kind.resource_type())?;
+    user.require_visible(&ns, kind, &name)?;
+    let mut reqs = member_reads(wk, kind, &ns);
+    reqs.push(Request::namespaced("get", "", "pods/log", &ns));
+    user.allow(&reqs)?;
+    Ok(if query.follow {
+        let lines = workload::follow_logs(client, wk, &ns, &name, &opts)
+            .await
+            .map_err(object_error(kind, &name))?;
+        stream(&state, lines)
+    } else {
+        let logs = workload::logs(client, wk, &ns, &name, &opts)
+            .await
+            .map_err(object_error(kind, &name))?;
+        text(Body::from(logs.text()))
+    })
+}

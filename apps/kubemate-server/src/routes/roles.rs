@@ -1,0 +1,179 @@
+//! Role management (administrators only): rules, the namespaces they apply to, menu codes.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use kubemate_rbac::{AdminArea, Request, Role, RoleSpec, Rule, resources::GROUP};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::users::Reconciled;
+use crate::{
+    audit::Audit,
+    auth::AuthUser,
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::Body,
+    state::AppState,
+};
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, replace, delete))
+}
+
+/// A role: what it allows, where, and which console sections it shows.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleView {
+    /// The role's name.
+    pub name: String,
+    /// What the role is for.
+    #[serde(default)]
+    pub description: String,
+    /// Rules: `{verbs, apiGroups, resources}` as in Kubernetes PolicyRules.
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Vec<Rule>,
+    /// One or several namespaces, or `["*"]` for all (and cluster-scoped resources).
+    pub namespaces: Vec<String>,
+    /// Menu codes (`audit`, `yaml-editor`, ...; `*` for all).
+    #[serde(default)]
+    pub menus: Vec<String>,
+}
+
+impl From<&Role> for RoleView {
+    fn from(r: &Role) -> Self {
+        RoleView {
+            name: r.metadata.name.clone().unwrap_or_default(),
+            description: r.spec.description.clone(),
+            rules: r.spec.rules.clone(),
+            namespaces: r.spec.namespaces.clone(),
+            menus: r.spec.menus.clone(),
+        }
+    }
+}
+
+impl RoleView {
+    fn spec(self) -> RoleSpec {
+        RoleSpec {
+            description: self.description,
+            rules: self.rules,
+            namespaces: self.namespaces,
+            menus: self.menus,
+        }
+    }
+}
+
+/// A list of roles.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleList {
+    /// The roles, by name.
+    pub items: Vec<RoleView>,
+}
+
+fn authorize(user: &AuthUser, verb: &str) -> ApiResult<()> {
+    user.require_area(AdminArea::UsersAndRoles)?;
+    user.allow(&[Request::cluster(verb, GROUP, "roles")])
+}
+
+/// Every role.
+#[utoipa::path(get, path = "/api/v1/roles", tag = "roles",
+    responses((status = 200, body = RoleList), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Json<RoleList>> {
+    authorize(&user, "list")?;
+    let roles = state.rbac.roles().await?;
+    Ok(Json(RoleList {
+        items: roles.iter().map(RoleView::from).collect(),
+    }))
+}
+
+/// Creates a role and its Kubernetes Role or ClusterRole.
+#[utoipa::path(post, path = "/api/v1/roles", tag = "roles", request_body = RoleView,
+    responses((status = 201, body = RoleView), (status = 400, body = ErrorBody),
+              (status = 403, description = "Not an administrator, or escalation", body = ErrorBody),
+              (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Body(body): Body<RoleView>,
+) -> ApiResult<(StatusCode, Json<RoleView>)> {
+    audit.update(|e| e.name = Some(body.name.clone()));
+    authorize(&user, "create")?;
+    audit.begin().await?;
+    let name = body.name.clone();
+    let created = state.rbac.create_role(&user.name, &name, body.spec()).await;
+    state.invalidate_policy().await;
+    Ok((StatusCode::CREATED, Json(RoleView::from(&created?))))
+}
+
+/// One role.
+#[utoipa::path(get, path = "/api/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+    responses((status = 200, body = RoleView), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    user: AuthUser,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<RoleView>> {
+    authorize(&user, "get")?;
+    let roles = state.rbac.roles().await?;
+    roles
+        .iter()
+        .find(|r| r.metadata.name.as_deref() == Some(name.as_str()))
+        .map(|r| Json(RoleView::from(r)))
+        .ok_or_else(|| ApiError::new("NotFound", format!("role \"{name}\" not found")))
+}
+
+/// Replaces a role's rules, namespaces and menus.
+#[utoipa::path(put, path = "/api/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+    request_body = RoleView,
+    responses((status = 200, body = RoleView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn replace(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Body(body): Body<RoleView>,
+) -> ApiResult<Json<RoleView>> {
+    authorize(&user, "update")?;
+    if body.name != name {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!(
+                "\"{}\" does not match the name of the path, \"{name}\"",
+                body.name
+            ),
+        ));
+    }
+    audit.begin().await?;
+    let updated = state.rbac.update_role(&user.name, &name, body.spec()).await;
+    state.invalidate_policy().await;
+    let (role, _) = updated?;
+    Ok(Json(RoleView::from(&role)))
+}
+
+/// Deletes a role, unbinding it from every user.
+#[utoipa::path(delete, path = "/api/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
+    responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Reconciled>> {
+    authorize(&user, "delete")?;
+    audit.begin().await?;
+    let report = state.rbac.delete_role(&user.name, &name).await;
+    state.invalidate_policy().await;
+    Ok(Json(report?.into()))
+}

@@ -1,0 +1,286 @@
+//! User management (administrators only): list, create, read, delete, bind and unbind roles,
+//! reset a password, disable. kubemate-rbac performs these with Kubemate's own identity, since
+//! they create Kubernetes RBAC objects, after its own escalation checks.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use kubemate_rbac::{AdminArea, NewUser, Password, Report, Request, User, resources::GROUP};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    audit::Audit,
+    auth::AuthUser,
+    error::{ApiResult, ErrorBody},
+    extract::Body,
+    state::AppState,
+};
+
+/// The routes of this area.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, delete))
+        .routes(routes!(bind, unbind))
+        .routes(routes!(set_password))
+        .routes(routes!(set_disabled))
+}
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    /// Account name.
+    pub name: String,
+    /// Display name.
+    pub display_name: String,
+    /// Contact address.
+    pub email: String,
+    /// Disabled users cannot log in.
+    pub disabled: bool,
+    /// Bound roles.
+    pub roles: Vec<String>,
+    /// The user's ServiceAccount in Kubemate's namespace.
+    pub service_account: Option<String>,
+    /// Last successful login (RFC 3339).
+    pub last_login: Option<String>,
+    /// Logins refused until then (RFC 3339).
+    pub locked_until: Option<String>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        let status = u.status.clone().unwrap_or_default();
+        UserView {
+            name: u.account().to_owned(),
+            display_name: u.spec.display_name.clone(),
+            email: u.spec.email.clone(),
+            disabled: u.spec.disabled,
+            roles: u.spec.roles.clone(),
+            service_account: status.service_account,
+            last_login: status.last_login,
+            locked_until: status.locked_until,
+        }
+    }
+}
+
+/// A list of users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// The users, by name.
+    pub items: Vec<UserView>,
+}
+
+/// The body of a user creation.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewUserBody {
+    /// Account name (a lowercase RFC 1123 label).
+    pub name: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Contact address.
+    #[serde(default)]
+    pub email: String,
+    /// Initial password (at least 10 characters).
+    pub password: String,
+    /// Roles to bind.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The body of a password reset.
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordBody {
+    /// The new password.
+    pub password: String,
+}
+
+/// The body of disabling or enabling a user.
+#[derive(Deserialize, ToSchema)]
+pub struct DisabledBody {
+    /// True to disable (revokes the user's tokens and Kubernetes bindings).
+    pub disabled: bool,
+}
+
+/// The result of a change reconciled into Kubernetes RBAC.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Reconciled {
+    /// Kubernetes objects written.
+    pub changes: usize,
+    /// Namespaces that do not exist (yet): their bindings follow when they do.
+    pub missing_namespaces: Vec<String>,
+}
+
+impl From<Report> for Reconciled {
+    fn from(r: Report) -> Self {
+        Reconciled {
+            changes: r.changes.len(),
+            missing_namespaces: r.missing_namespaces,
+        }
+    }
+}
+
+fn authorize(user: &AuthUser, verb: &str) -> ApiResult<()> {
+    user.require_area(AdminArea::UsersAndRoles)?;
+    user.allow(&[Request::cluster(verb, GROUP, "users")])
+}
+
+/// Every user.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = UserList), (status = 403, description = "Not an administrator", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Json<UserList>> {
+    authorize(&user, "list")?;
+    let users = state.rbac.users().await?;
+    Ok(Json(UserList {
+        items: users.iter().map(UserView::from).collect(),
+    }))
+}
+
+/// Creates a user with its ServiceAccount and bindings.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody,
+    responses((status = 201, body = UserView), (status = 400, body = ErrorBody),
+              (status = 403, description = "Not an administrator, or escalation", body = ErrorBody),
+              (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Body(body): Body<NewUserBody>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    audit.update(|e| e.name = Some(body.name.clone()));
+    authorize(&user, "create")?;
+    audit.begin().await?;
+    let created = state
+        .rbac
+        .create_user(
+            &user.name,
+            NewUser {
+                name: body.name,
+                display_name: body.display_name,
+                email: body.email,
+                password: Password::new(body.password),
+                roles: body.roles,
+            },
+        )
+        .await;
+    state.invalidate_policy().await;
+    Ok((StatusCode::CREATED, Json(UserView::from(&created?))))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    user: AuthUser,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<UserView>> {
+    authorize(&user, "get")?;
+    Ok(Json(UserView::from(&state.rbac.user(&name).await?)))
+}
+
+/// Deletes a user and everything derived for it.
+#[utoipa::path(delete, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path)),
+    responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Reconciled>> {
+    authorize(&user, "delete")?;
+    audit.begin().await?;
+    let report = state.rbac.delete_user(&user.name, &name).await;
+    state.invalidate_policy().await;
+    Ok(Json(report?.into()))
+}
+
+/// Binds a role to a user.
+#[utoipa::path(put, path = "/api/v1/users/{name}/roles/{role}", tag = "users",
+    params(("name" = String, Path), ("role" = String, Path)),
+    responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn bind(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path((name, role)): Path<(String, String)>,
+) -> ApiResult<Json<Reconciled>> {
+    authorize(&user, "update")?;
+    audit.begin().await?;
+    let report = state.rbac.bind(&user.name, &name, &role).await;
+    state.invalidate_policy().await;
+    Ok(Json(report?.into()))
+}
+
+/// Unbinds a role from a user.
+#[utoipa::path(delete, path = "/api/v1/users/{name}/roles/{role}", tag = "users",
+    params(("name" = String, Path), ("role" = String, Path)),
+    responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unbind(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path((name, role)): Path<(String, String)>,
+) -> ApiResult<Json<Reconciled>> {
+    authorize(&user, "update")?;
+    audit.begin().await?;
+    let report = state.rbac.unbind(&user.name, &name, &role).await;
+    state.invalidate_policy().await;
+    Ok(Json(report?.into()))
+}
+
+/// Resets another user's password (revokes their tokens, lifts a lockout).
+#[utoipa::path(put, path = "/api/v1/users/{name}/password", tag = "users",
+    params(("name" = String, Path)), request_body = PasswordBody,
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_password(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Body(body): Body<PasswordBody>,
+) -> ApiResult<Json<UserView>> {
+    authorize(&user, "update")?;
+    let password = Password::new(body.password);
+    password.validate()?;
+    audit.begin().await?;
+    let updated = state.rbac.set_password(&user.name, &name, &password).await;
+    state.invalidate_policy().await;
+    Ok(Json(UserView::from(&updated?)))
+}
+
+/// Disables or enables a user.
+#[utoipa::path(put, path = "/api/v1/users/{name}/disabled", tag = "users",
+    params(("name" = String, Path)), request_body = DisabledBody,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_disabled(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Body(body): Body<DisabledBody>,
+) -> ApiResult<Json<UserView>> {
+    authorize(&user, "update")?;
+    audit.begin().await?;
+    let updated = state
+        .rbac
+        .set_disabled(&user.name, &name, body.disabled)
+        .await;
+    state.invalidate_policy().await;
+    Ok(Json(UserView::from(&updated?)))
+}

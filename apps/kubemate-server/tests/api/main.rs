@@ -1,0 +1,10 @@
+//! Router tests: the whole API through `oneshot`, on the in-memory demo cluster.
+
+mod admin;
+mod apps;
+mod audit;
+mod meta;
+mod resources;
+mod session;
+mod support;
+mod workloads;
