@@ -8,12 +8,6 @@
 //! The binary is the one `cargo test --workspace` builds next to this test executable
 //! (`target/debug/kubemate`).
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-    process::{Command, Output, Stdio},
-};
-
 use k8s_openapi::api::{apps::v1::Deployment, rbac::v1::RoleBinding};
 use kubemate_core::{
     ClusterClientExt, ListOptions, ResourceType, WriteOptions,
@@ -22,79 +16,7 @@ use kubemate_core::{
 use kubemate_rbac::{Password, Role, User, password};
 use serde_json::{Value, json};
 
-/// The `kubemate` binary built beside this test executable.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable");
-    // target/debug/deps/integration-<hash> → target/debug/kubemate
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the target directory");
-    let bin = dir.join(format!("kubemate{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: the CLI tests run the built binary. `cargo test --workspace` builds it; \
-         with `-p kubemate-tests` alone, run `cargo build -p kubemate-cli` first.",
-        bin.display()
-    );
-    bin
-}
-
-/// The CLI as one operator uses it.
-struct Operator {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
-    audit_log: PathBuf,
-    home: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Operator {
-    fn new(home: String) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        Operator {
-            bin: binary(),
-            kubeconfig: kubemate_tests::kubeconfig(),
-            audit_log: dir.path().join("audit.jsonl"),
-            home,
-            _dir: dir,
-        }
-    }
-
-    /// Runs `kubemate ARGS` with `stdin` on its standard input.
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(&self.bin)
-            .args(args)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--kubemate-namespace")
-            .arg(&self.home)
-            .env("KUBEMATE_AUDIT_LOG", &self.audit_log)
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start kubemate");
-        let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin.as_bytes()).expect("write stdin");
-        drop(input);
-        child.wait_with_output().expect("kubemate ran")
-    }
-
-    /// The standard output of a command that must succeed.
-    #[track_caller]
-    fn ok(&self, args: &[&str], stdin: &str) -> String {
-        let out = self.run(args, stdin);
-        assert!(
-            out.status.success(),
-            "kubemate {args:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 output")
-    }
-}
+use kubemate_tests::Operator;
 
 fn web() -> kubemate_core::DynamicObject {
     object(json!({

@@ -3,6 +3,7 @@
 mod cli;
 mod conformance;
 mod control_plane;
+mod end_to_end;
 mod operations;
 mod rbac;
 mod server;
