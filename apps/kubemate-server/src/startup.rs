@@ -6,8 +6,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use kubemate_audit::FileSink;
 use kubemate_core::{
-    ApplyOptions, ClientConfig, ClusterClient, ClusterClientExt, ErrorKind, FakeCluster,
-    KubeClusterClient, wizard::Registries,
+    ClientConfig, ClusterClient, ErrorKind, FakeCluster, KubeClusterClient, wizard::Registries,
 };
 use kubemate_rbac::{Password, Rbac};
 use tokio::net::TcpListener;
@@ -32,21 +31,9 @@ pub struct Built {
     pub admin_password: Option<Password>,
 }
 
-/// Stores Kubemate's CRDs in a fake cluster: it serves a CRD as soon as it is stored, without
-/// the `Established` condition [`kubemate_rbac::install_crds`] waits for.
-pub async fn install_crds_in_fake(fake: &FakeCluster) -> kubemate_core::Result<()> {
-    for crd in kubemate_rbac::crds() {
-        fake.apply_as(
-            "",
-            &crd,
-            &ApplyOptions {
-                dry_run: false,
-                force: true,
-            },
-        )
-        .await?;
-    }
-    Ok(())
+/// Installs Kubemate's CRDs into the in-memory cluster, as on a real one.
+pub async fn install_crds_in_fake(fake: &FakeCluster) -> Result<(), kubemate_rbac::Error> {
+    kubemate_rbac::install_crds(fake, Duration::from_secs(5)).await
 }
 
 enum Cluster {

@@ -388,21 +388,42 @@ impl State {
         if dry_run {
             return Ok((obj, None));
         }
+        if info.is("apiextensions.k8s.io", "customresourcedefinitions") {
+            self.register_crd(&mut obj);
+        }
         let rv = self.next_rv();
         meta_mut(&mut obj).insert("resourceVersion".into(), rv.to_string().into());
         self.objects
             .entry(Self::key(info))
             .or_default()
             .insert(key, obj.clone());
-        if info.is("apiextensions.k8s.io", "customresourcedefinitions") {
-            self.register_crd(&obj);
-        }
         let change = self.record(info, ns, ChangeKind::Added, obj.clone());
         Ok((obj, Some(change)))
     }
 
-    fn register_crd(&mut self, crd: &Value) {
+    /// Serves the resource a CRD defines and reports it as the apiserver does once its names
+    /// are accepted: `Established` and `NamesAccepted`.
+    fn register_crd(&mut self, crd: &mut Value) {
         if let Some(t) = types::from_crd(crd) {
+            let names = crd.pointer("/spec/names").cloned().unwrap_or_default();
+            let stored: Vec<Value> = crd
+                .pointer("/spec/versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+                .filter_map(|v| v.get("name").cloned())
+                .collect();
+            let now = now();
+            let condition = |kind: &str, reason: &str| json!({"type": kind, "status": "True", "reason": reason, "lastTransitionTime": now});
+            crd["status"] = json!({
+                "acceptedNames": names,
+                "storedVersions": stored,
+                "conditions": [
+                    condition("NamesAccepted", "NoConflicts"),
+                    condition("Established", "InitialNamesAccepted"),
+                ],
+            });
             self.types.insert((t.group.clone(), t.plural.clone()), t);
         }
     }
@@ -541,15 +562,15 @@ impl State {
                 .remove(info, ns, name, false)
                 .map(|(v, c)| (v, Some(c)));
         }
+        if info.is("apiextensions.k8s.io", "customresourcedefinitions") && !status_only {
+            self.register_crd(&mut incoming);
+        }
         let rv = self.next_rv();
         meta_mut(&mut incoming).insert("resourceVersion".into(), rv.to_string().into());
         self.objects
             .entry(Self::key(info))
             .or_default()
             .insert(storage_key(ns, name), incoming.clone());
-        if info.is("apiextensions.k8s.io", "customresourcedefinitions") {
-            self.register_crd(&incoming);
-        }
         let change = self.record(info, ns, ChangeKind::Modified, incoming.clone());
         Ok((incoming, Some(change)))
     }

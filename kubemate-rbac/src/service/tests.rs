@@ -15,7 +15,7 @@ use k8s_openapi::api::{
     rbac::v1::{ClusterRole, ClusterRoleBinding, Role as RbacRole, RoleBinding},
 };
 use kubemate_core::{
-    ApplyOptions, ClusterClient, ClusterClientExt, FakeCluster, ListOptions, ObjectMeta,
+    ApplyOptions, ClusterClientExt, FakeCluster, ListOptions, ObjectMeta,
     fake::{Action as FakeAction, Verb},
 };
 
@@ -302,28 +302,21 @@ async fn client_for_impersonates_the_users_service_account() {
 
 #[tokio::test]
 async fn install_crds_waits_until_the_apiserver_serves_them() {
-    let fake = FakeCluster::new();
-    let err = crate::install_crds(&fake, Duration::from_millis(300))
-        .await
-        .expect_err("the fake never establishes on its own");
-    assert_eq!(err.code(), "Timeout");
-    let marker = fake.clone();
-    let establish = tokio::spawn(async move {
-        for name in ["users.kubemate.io", "roles.kubemate.io"] {
-            marker
-                .merge_patch_status(
-                    &kubemate_core::ResourceType::of::<
-                        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-                    >(),
-                    "",
-                    name,
-                    &serde_json::json!({"status": {"conditions": [{"type": "Established", "status": "True"}]}}),
-                )
-                .await
-                .expect("mark established");
-        }
+    // An apiserver that accepts the CRDs but never reports them established.
+    let mut mock = kubemate_core::MockClusterClient::new();
+    mock.expect_apply()
+        .returning(|_, _, obj, _| Ok(obj.clone()));
+    mock.expect_get().returning(|_, _, name| {
+        Ok(kubemate_core::conformance::object(serde_json::json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": name}, "spec": {}
+        })))
     });
-    establish.await.expect("task");
+    let err = crate::install_crds(&mock, Duration::from_millis(300))
+        .await
+        .expect_err("never seen established");
+    assert_eq!(err.code(), "Timeout");
+    let fake = FakeCluster::new();
     crate::install_crds(&fake, Duration::from_secs(5))
         .await
         .expect("installed");
