@@ -13,4 +13,16 @@ trap cleanup EXIT
 bash tests/cluster/cluster.sh up
 
 export KUBEMATE_TEST_KUBECONFIG="$PWD/target/test-cluster/kubeconfig"
-cargo test --workspace --all-features --locked
+log=$(mktemp)
+set +e
+cargo test --workspace --all-features --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+cleanup
+trap - EXIT
+# One closing line for the whole run: cargo ends on the last crate's (often empty) doc-tests.
+awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"
