@@ -21,6 +21,32 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns1123_label)
 }
 
+/// True for the name part of a qualified name or a non-empty label value: at most 63 of
+/// alphanumerics, `-`, `_` or `.`, alphanumeric at both ends.
+fn is_name_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// True for a qualified name (label and annotation keys): `[prefix/]name`, the prefix a DNS
+/// subdomain and the name a name part.
+pub fn is_qualified_name(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((prefix, name)) => is_dns1123_subdomain(prefix) && is_name_part(name),
+        None => is_name_part(s),
+    }
+}
+
+/// True for a label value: empty, or a name part as in [`is_qualified_name`].
+pub fn is_label_value(s: &str) -> bool {
+    s.is_empty() || is_name_part(s)
+}
+
 fn invalid_name(kind: &str, field: &str, value: &str, msg: &str) -> Error {
     Error::invalid(
         format!("{kind} \"{value}\" is invalid: {field}: Invalid value: \"{value}\": {msg}"),

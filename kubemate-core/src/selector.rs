@@ -182,25 +182,9 @@ impl Parser {
     }
 }
 
-fn is_name_part(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
 /// Validates a label key (`[prefix/]name`), as Kubernetes does.
 pub fn validate_label_key(key: &str) -> Result<()> {
-    let (prefix, name) = match key.split_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    let prefix_ok = prefix.is_none_or(crate::names::is_dns1123_subdomain);
-    if prefix_ok && is_name_part(name) {
+    if crate::names::is_qualified_name(key) {
         Ok(())
     } else {
         Err(bad(format!(
@@ -211,7 +195,7 @@ pub fn validate_label_key(key: &str) -> Result<()> {
 
 /// Validates a label value (empty, or up to 63 name characters).
 pub fn validate_label_value(value: &str) -> Result<()> {
-    if value.is_empty() || is_name_part(value) {
+    if crate::names::is_label_value(value) {
         Ok(())
     } else {
         Err(bad(format!(

@@ -189,29 +189,7 @@ impl Problems {
     }
 }
 
-fn is_name_part(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-/// True for a qualified name (label and annotation keys): `[prefix/]name`, the prefix a DNS
-/// subdomain and the name at most 63 alphanumerics, `-`, `_` or `.`, alphanumeric at both ends.
-pub fn is_qualified_name(s: &str) -> bool {
-    match s.split_once('/') {
-        Some((prefix, name)) => names::is_dns1123_subdomain(prefix) && is_name_part(name),
-        None => is_name_part(s),
-    }
-}
-
-/// True for a label value: empty, or a name part as in [`is_qualified_name`].
-pub fn is_label_value(s: &str) -> bool {
-    s.is_empty() || is_name_part(s)
-}
+pub use crate::names::{is_label_value, is_qualified_name};
 
 /// True for an IANA service name (named ports): at most 15 lowercase alphanumerics or `-`,
 /// at least one letter, no `-` at either end and no `--`.
