@@ -247,15 +247,9 @@ pub fn of(rt: &ResourceType) -> Option<&'static Kind> {
 pub async fn custom_resources(client: &dyn ClusterClient) -> Result<Vec<DiscoveredResource>> {
     let crds = client
         .list(
-            &find("crd").map(Kind::resource_type).unwrap_or_else(|| {
-                ResourceType::new(
-                    "apiextensions.k8s.io",
-                    "v1",
-                    "CustomResourceDefinition",
-                    "customresourcedefinitions",
-                    false,
-                )
-            }),
+            &ResourceType::of::<
+                k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            >(),
             "",
             &crate::ListOptions::default(),
         )
