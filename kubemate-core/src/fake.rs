@@ -756,15 +756,18 @@ impl ClusterClient for FakeCluster {
             futures::future::ready(out)
         });
         let stream = stream::iter(initial).chain(live).map(move |event| {
-            event.map(|e| match e {
-                WatchEvent::Added(mut o) => {
-                    o.types = o.types.map(|mut t| {
-                        t.api_version = api_version.clone();
-                        t
-                    });
-                    WatchEvent::Added(o)
+            // Objects are stored in one version; the watcher sees the version it asked for.
+            let in_version = |mut o: DynamicObject| {
+                if let Some(t) = o.types.as_mut() {
+                    t.api_version = api_version.clone();
                 }
-                other => other,
+                o
+            };
+            event.map(|e| match e {
+                WatchEvent::Added(o) => WatchEvent::Added(in_version(o)),
+                WatchEvent::Modified(o) => WatchEvent::Modified(in_version(o)),
+                WatchEvent::Deleted(o) => WatchEvent::Deleted(in_version(o)),
+                bookmark @ WatchEvent::Bookmark(_) => bookmark,
             })
         });
         Ok(match opts.timeout_seconds {

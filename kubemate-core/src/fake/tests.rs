@@ -398,3 +398,52 @@ async fn the_demo_dataset_loads_whole_and_hangs_together() {
     assert!(warnings.iter().any(|w| w.reason == "FailedScheduling"));
     assert!(warnings.iter().any(|w| w.reason == "BackOff"));
 }
+
+#[tokio::test]
+async fn a_watch_sees_every_event_in_the_version_it_asked_for() {
+    let fake = FakeCluster::from_yaml(SEED).expect("seed");
+    let v1 = ResourceType::new(
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+    );
+    let mut watch = fake
+        .watch(&v1, "shop", &WatchOptions::default())
+        .await
+        .expect("watch");
+    let hpa = object(
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web"},
+        "spec": {"minReplicas": 1, "maxReplicas": 3,
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}}),
+    );
+    let v2 = ResourceType::new(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+    );
+    fake.create(&v2, "shop", &hpa, &WriteOptions::default())
+        .await
+        .expect("create");
+    fake.merge_patch(
+        &v2,
+        "shop",
+        "web",
+        &json!({"spec": {"maxReplicas": 4}}),
+        &WriteOptions::default(),
+    )
+    .await
+    .expect("patch");
+    for _ in 0..2 {
+        let event = watch.next().await.expect("event").expect("ok");
+        let obj = match event {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) => o,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(obj.types.expect("types").api_version, "autoscaling/v1");
+    }
+}
