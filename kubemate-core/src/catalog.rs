@@ -76,6 +76,17 @@ impl Kind {
         )
     }
 
+    /// Checks `name` against this kind's naming rule, as the apiserver does on create: an
+    /// RFC 1123 label for Namespaces and Services, an RFC 1123 subdomain for the others.
+    pub fn check_name(&self, name: &str) -> Result<()> {
+        let field = "metadata.name";
+        if matches!(self.plural, "namespaces" | "services") {
+            crate::names::validate_dns1123_label(self.kind, field, name)
+        } else {
+            crate::names::validate_dns1123_subdomain(self.kind, field, name)
+        }
+    }
+
     /// True when Kubemate offers `op` on this kind.
     pub fn supports(&self, op: Operation) -> bool {
         self.operations.contains(&op)

@@ -202,6 +202,16 @@ fn with_types(mut obj: DynamicObject, rt: &ResourceType) -> DynamicObject {
     obj
 }
 
+/// The lock of [`crate::names::check_address`] on a request that carries its object.
+fn check_object(rt: &ResourceType, ns: &str, obj: &DynamicObject, name_required: bool) -> Result<()> {
+    let name = obj.metadata.name.as_deref().unwrap_or_default();
+    crate::names::check_address(rt, ns, name, name_required)
+}
+
+fn pod_type() -> ResourceType {
+    ResourceType::new("", "v1", "Pod", "pods", true)
+}
+
 fn object_name(obj: &DynamicObject) -> Result<String> {
     obj.metadata
         .name
@@ -283,11 +293,13 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<DynamicObject> {
+        crate::names::check_address(rt, ns, name, true)?;
         let obj = self.api(rt, ns).get(name).await.map_err(map_kube_error)?;
         Ok(with_types(obj, rt))
     }
 
     async fn list(&self, rt: &ResourceType, ns: &str, opts: &ListOptions) -> Result<ObjectList> {
+        crate::names::check_address(rt, ns, "", false)?;
         let params = ListParams {
             label_selector: opts.label_selector.clone(),
             field_selector: opts.field_selector.clone(),
@@ -314,6 +326,7 @@ impl ClusterClient for KubeClusterClient {
         obj: &DynamicObject,
         opts: &WriteOptions,
     ) -> Result<DynamicObject> {
+        check_object(rt, ns, obj, false)?;
         let obj = with_types(obj.clone(), rt);
         let created = self
             .api(rt, ns)
@@ -330,6 +343,7 @@ impl ClusterClient for KubeClusterClient {
         obj: &DynamicObject,
         opts: &WriteOptions,
     ) -> Result<DynamicObject> {
+        check_object(rt, ns, obj, true)?;
         let name = object_name(obj)?;
         let obj = with_types(obj.clone(), rt);
         let replaced = self
@@ -348,6 +362,7 @@ impl ClusterClient for KubeClusterClient {
         patch: &serde_json::Value,
         opts: &WriteOptions,
     ) -> Result<DynamicObject> {
+        crate::names::check_address(rt, ns, name, true)?;
         let params = PatchParams {
             dry_run: opts.dry_run,
             field_manager: Some(FIELD_MANAGER.to_owned()),
@@ -368,6 +383,7 @@ impl ClusterClient for KubeClusterClient {
         obj: &DynamicObject,
         opts: &ApplyOptions,
     ) -> Result<DynamicObject> {
+        check_object(rt, ns, obj, true)?;
         let name = object_name(obj)?;
         let mut obj = with_types(obj.clone(), rt);
         // The apiserver refuses an apply that carries managedFields.
@@ -390,6 +406,7 @@ impl ClusterClient for KubeClusterClient {
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome> {
+        crate::names::check_address(rt, ns, name, true)?;
         let params = DeleteParams {
             dry_run: opts.dry_run,
             grace_period_seconds: opts.grace_period_seconds,
@@ -417,6 +434,7 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn watch(&self, rt: &ResourceType, ns: &str, opts: &WatchOptions) -> Result<WatchStream> {
+        crate::names::check_address(rt, ns, "", false)?;
         let mut params = WatchParams {
             label_selector: opts.label_selector.clone(),
             field_selector: opts.field_selector.clone(),
@@ -446,6 +464,7 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn get_scale(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Scale> {
+        crate::names::check_address(rt, ns, name, true)?;
         let scale = self
             .api(rt, ns)
             .get_scale(name)
@@ -461,6 +480,7 @@ impl ClusterClient for KubeClusterClient {
         name: &str,
         replicas: i32,
     ) -> Result<Scale> {
+        crate::names::check_address(rt, ns, name, true)?;
         let patch = serde_json::json!({ "spec": { "replicas": replicas } });
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
@@ -481,6 +501,7 @@ impl ClusterClient for KubeClusterClient {
         name: &str,
         patch: &serde_json::Value,
     ) -> Result<DynamicObject> {
+        crate::names::check_address(rt, ns, name, true)?;
         let params = PatchParams {
             field_manager: Some(FIELD_MANAGER.to_owned()),
             ..Default::default()
@@ -494,6 +515,7 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn logs(&self, ns: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        crate::names::check_address(&pod_type(), ns, pod, true)?;
         let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(self.client.clone(), ns);
         pods.logs(pod, &log_params(opts, false))
             .await
@@ -501,6 +523,7 @@ impl ClusterClient for KubeClusterClient {
     }
 
     async fn follow_logs(&self, ns: &str, pod: &str, opts: &LogOptions) -> Result<LogStream> {
+        crate::names::check_address(&pod_type(), ns, pod, true)?;
         let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(self.client.clone(), ns);
         let reader = pods
             .log_stream(pod, &log_params(opts, true))

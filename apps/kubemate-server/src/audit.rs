@@ -20,7 +20,7 @@ use std::{
 };
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, Request, State},
+    extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State},
     http::{HeaderValue, Method, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -73,40 +73,46 @@ impl Target {
         }
     }
 
-    /// The target of a request, from its method and path alone, so that even a request
-    /// refused before its handler runs (a bad token) is recorded with what it was about.
-    pub fn describe(method: &Method, path: &str) -> Target {
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    /// The target of a request from its method and the route it matched (the template, such
+    /// as `/api/v1/namespaces/{ns}/{plural}/{name}`), never from the raw path: the verb and
+    /// the fixed parts. The namespace, kind and name are written by the [`ValidPath`]
+    /// extractor from the decoded, validated parameters, so a request refused before (a
+    /// malformed path) or without a route is recorded with no namespace or name at all.
+    ///
+    /// [`ValidPath`]: crate::params::ValidPath
+    pub fn describe(method: &Method, route: Option<&str>) -> Target {
+        let unknown = || Target::new(&method.as_str().to_ascii_lowercase(), "unknown", None, None);
+        let Some(route) = route else {
+            return unknown();
+        };
+        let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
         let Some(rest) = segments.strip_prefix(&["api", "v1"]) else {
-            return Target::new(&method.as_str().to_ascii_lowercase(), "unknown", None, None);
+            return unknown();
         };
         let verb = |on_object| crud_verb(method, on_object);
+        // A placeholder's value is the extractor's to fill in.
+        let fixed = |s: &str| if s.starts_with('{') { "unknown".to_owned() } else { s.to_owned() };
+        let t = |verb: &str, kind: &str| Target::new(verb, &fixed(kind), None, None);
         match rest {
-            ["auth", "login"] => Target::new("login", "sessions", None, None),
-            ["me"] => Target::new("get", "me", None, None),
-            ["openapi.json"] => Target::new("get", "openapi", None, None),
-            ["audit"] => Target::new("list", "audit", None, None),
-            ["apps"] => Target::new("create", "apps", None, None),
-            ["namespaces"] => Target::new(verb(false), "namespaces", None, None),
-            ["namespaces", ns] => Target::new(verb(true), "namespaces", Some(ns), Some(ns)),
-            ["namespaces", ns, plural] => Target::new(verb(false), plural, Some(ns), None),
-            ["namespaces", ns, plural, name] => {
-                Target::new(verb(true), plural, Some(ns), Some(name))
+            ["auth", "login"] => t("login", "sessions"),
+            ["me"] => t("get", "me"),
+            ["openapi.json"] => t("get", "openapi"),
+            ["audit"] => t("list", "audit"),
+            ["apps"] => t("create", "apps"),
+            ["namespaces"] => t(verb(false), "namespaces"),
+            ["namespaces", _] => t(verb(true), "namespaces"),
+            ["namespaces", _, plural] => t(verb(false), plural),
+            ["namespaces", _, plural, _] => t(verb(true), plural),
+            ["namespaces", _, plural, _, sub] => t(sub, plural),
+            ["users", _, "roles", _] => {
+                t(if method == Method::DELETE { "unbind" } else { "bind" }, "users")
             }
-            ["namespaces", ns, plural, name, sub] => Target::new(sub, plural, Some(ns), Some(name)),
-            ["users", user, "roles", role] => {
-                let verb = if method == Method::DELETE {
-                    "unbind"
-                } else {
-                    "bind"
-                };
-                Target::new(verb, "users", None, Some(&format!("{user}/roles/{role}")))
-            }
-            ["users", user, "password"] => Target::new("passwd", "users", None, Some(user)),
-            ["users", user, "disabled"] => Target::new("disable", "users", None, Some(user)),
-            [plural] => Target::new(verb(false), plural, None, None),
-            [plural, name] => Target::new(verb(true), plural, None, Some(name)),
-            _ => Target::new(verb(false), "unknown", None, None),
+            ["users", _, "password"] => t("passwd", "users"),
+            ["users", _, "disabled"] => t("disable", "users"),
+            ["users", _, action] => t(action, "users"),
+            [plural] => t(verb(false), plural),
+            [plural, _] => t(verb(true), plural),
+            _ => t(verb(false), "unknown"),
         }
     }
 }
@@ -236,7 +242,11 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     }
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let target = Target::describe(&method, &path);
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let target = Target::describe(&method, route.as_deref());
     let source = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -325,41 +335,42 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
 mod tests {
     use super::*;
 
-    fn t(method: Method, path: &str) -> (String, String, Option<String>, Option<String>) {
-        let t = Target::describe(&method, path);
-        (t.verb, t.kind, t.namespace, t.name)
-    }
-
     fn s(v: &str) -> Option<String> {
         Some(v.to_owned())
     }
 
+    fn t(method: Method, route: &str) -> (String, String, Option<String>, Option<String>) {
+        let t = Target::describe(&method, Some(route));
+        (t.verb, t.kind, t.namespace, t.name)
+    }
+
     #[test]
-    fn paths_describe_what_a_request_is_about() {
+    fn routes_describe_the_verb_and_kind_and_leave_values_to_the_extractor() {
         assert_eq!(
-            t(Method::GET, "/api/v1/namespaces/shop/deployments"),
-            ("list".into(), "deployments".into(), s("shop"), None)
+            t(Method::GET, "/api/v1/namespaces/{ns}/{plural}"),
+            ("list".into(), "unknown".into(), None, None)
         );
         assert_eq!(
-            t(Method::PUT, "/api/v1/namespaces/shop/deployments/web/scale"),
-            ("scale".into(), "deployments".into(), s("shop"), s("web"))
+            t(Method::PUT, "/api/v1/namespaces/{ns}/{plural}/{name}/scale"),
+            ("scale".into(), "unknown".into(), None, None)
         );
         assert_eq!(
-            t(Method::DELETE, "/api/v1/namespaces/shop/configmaps/x"),
-            ("delete".into(), "configmaps".into(), s("shop"), s("x"))
+            t(Method::GET, "/api/v1/{plural}/{name}"),
+            ("get".into(), "unknown".into(), None, None)
         );
         assert_eq!(
-            t(Method::GET, "/api/v1/nodes/n1"),
-            ("get".into(), "nodes".into(), None, s("n1"))
+            t(Method::PUT, "/api/v1/users/{name}/roles/{role}"),
+            ("bind".into(), "users".into(), None, None)
         );
         assert_eq!(
-            t(Method::PUT, "/api/v1/users/alice/roles/viewer"),
-            ("bind".into(), "users".into(), None, s("alice/roles/viewer"))
+            t(Method::DELETE, "/api/v1/roles/{name}"),
+            ("delete".into(), "roles".into(), None, None)
         );
         assert_eq!(
             t(Method::POST, "/api/v1/auth/login"),
             ("login".into(), "sessions".into(), None, None)
         );
+        assert_eq!(Target::describe(&Method::GET, None).kind, "unknown");
         assert_eq!(t(Method::GET, "/elsewhere").1, "unknown");
     }
 

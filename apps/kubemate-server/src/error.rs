@@ -48,7 +48,7 @@ pub struct ApiError {
 /// The HTTP status of an error code.
 pub fn status_of(code: &str) -> StatusCode {
     match code {
-        "Invalid" | "BadRequest" => StatusCode::BAD_REQUEST,
+        "Invalid" | "BadRequest" | "InvalidPath" => StatusCode::BAD_REQUEST,
         "Unauthorized" | "InvalidToken" | "InvalidCredentials" => StatusCode::UNAUTHORIZED,
         "Forbidden" | "EscalationRefused" | "AccountDisabled" => StatusCode::FORBIDDEN,
         "NotFound" => StatusCode::NOT_FOUND,
@@ -285,6 +285,7 @@ mod tests {
         for (code, status) in [
             ("Invalid", 400),
             ("BadRequest", 400),
+            ("InvalidPath", 400),
             ("Unauthorized", 401),
             ("InvalidToken", 401),
             ("InvalidCredentials", 401),

@@ -28,6 +28,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod params;
 pub mod routes;
 pub mod startup;
 pub mod state;

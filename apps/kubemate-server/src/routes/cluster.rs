@@ -1,11 +1,7 @@
 //! Cluster-scoped objects: nodes (with their capacity and allocation), persistent volumes,
 //! storage classes, and (administrators only) custom resource definitions.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use kubemate_core::{
     DynamicObject, WriteOptions,
     catalog::{Kind, Operation},
@@ -24,6 +20,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, ApiResult, ErrorBody},
     extract::{Body, Params},
+    params::{ClusterCollectionPath, ClusterObjectPath, ValidPath, check_name},
     state::AppState,
 };
 
@@ -65,9 +62,9 @@ fn authorize(user: &AuthUser, plural: &str, verbs: &[&str]) -> ApiResult<&'stati
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
+    ValidPath(ClusterCollectionPath { plural }): ValidPath<ClusterCollectionPath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path(plural): Path<String>,
     Params(query): Params<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let kind = authorize(&user, &plural, &["list"])?;
@@ -87,15 +84,18 @@ pub async fn list(
     responses((status = 201, body = KubeObject), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
+    ValidPath(ClusterCollectionPath { plural }): ValidPath<ClusterCollectionPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(plural): Path<String>,
     Params(query): Params<WriteQuery>,
     Body(mut obj): Body<DynamicObject>,
 ) -> ApiResult<(StatusCode, Json<DynamicObject>)> {
     audit.update(|e| e.name = obj.metadata.name.clone());
     let kind = authorize(&user, &plural, &["create"])?;
+    if let Some(name) = obj.metadata.name.as_deref().filter(|n| !n.is_empty()) {
+        kind.check_name(name)?;
+    }
     require_op(kind, Operation::Create)?;
     obj.metadata.namespace = None;
     audit.begin().await?;
@@ -113,11 +113,12 @@ pub async fn create(
     responses((status = 200, body = KubeObject), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
+    ValidPath(ClusterObjectPath { plural, name }): ValidPath<ClusterObjectPath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((plural, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let kind = authorize(&user, &plural, &["get"])?;
+    check_name(kind, &name)?;
     let value = if is_nodes(kind) {
         let detail = nodes::get(&*state.cluster, &name)
             .await
@@ -140,14 +141,15 @@ pub async fn get(
     responses((status = 200, body = KubeObject), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replace(
+    ValidPath(ClusterObjectPath { plural, name }): ValidPath<ClusterObjectPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((plural, name)): Path<(String, String)>,
     Params(query): Params<WriteQuery>,
     Body(mut obj): Body<DynamicObject>,
 ) -> ApiResult<Json<DynamicObject>> {
     let kind = authorize(&user, &plural, &["update"])?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Update)?;
     align(&mut obj, None, Some(&name))?;
     obj.metadata.namespace = None;
@@ -168,13 +170,14 @@ pub async fn replace(
     responses((status = 200, body = Deleted), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
+    ValidPath(ClusterObjectPath { plural, name }): ValidPath<ClusterObjectPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((plural, name)): Path<(String, String)>,
     Params(query): Params<DeleteQuery>,
 ) -> ApiResult<(StatusCode, Json<Deleted>)> {
     let kind = authorize(&user, &plural, &["delete"])?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Delete)?;
     audit.begin().await?;
     let client = state.rbac.client_for(&user.name)?;

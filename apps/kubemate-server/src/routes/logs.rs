@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -24,8 +24,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{namespaced_kind, object_error, require_op, workloads::member_reads};
 use crate::{
     auth::AuthUser,
-    error::{ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::Params,
+    params::{ObjectPath, ValidPath, check_name},
     state::AppState,
 };
 
@@ -59,15 +60,23 @@ pub struct LogQuery {
 }
 
 impl LogQuery {
-    fn options(&self) -> LogOptions {
-        LogOptions {
+    fn options(&self) -> ApiResult<LogOptions> {
+        if let Some(c) = self.container.as_deref()
+            && !kubemate_core::names::is_dns1123_label(c)
+        {
+            return Err(ApiError::invalid_field(
+                "container",
+                "a container name is a lowercase RFC 1123 label",
+            ));
+        }
+        Ok(LogOptions {
             container: self.container.clone(),
             tail_lines: self.tail_lines,
             since_seconds: self.since_seconds,
             previous: self.previous,
             timestamps: self.timestamps,
             limit_bytes: self.limit_bytes,
-        }
+        })
     }
 }
 
@@ -110,13 +119,14 @@ fn stream(state: &AppState, lines: LogStream) -> Response {
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn logs(
+    ValidPath(ObjectPath { ns, plural, name }): ValidPath<ObjectPath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Path<(String, String, String)>,
     Params(query): Params<LogQuery>,
 ) -> ApiResult<Response> {
     let kind = namespaced_kind(&plural)?;
-    let opts = query.options();
+    check_name(kind, &name)?;
+    let opts = query.options()?;
     let client = &*state.cluster;
     if kind.plural == "pods" {
         require_op(kind, Operation::Logs)?;

@@ -1,15 +1,12 @@
 //! The caller's namespaces: only those their roles cover, never the others.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use axum::{Json, extract::State};
 use futures::future::join_all;
 use kubemate_core::{
     DynamicObject, ErrorKind, ListOptions, ResourceType, catalog,
     resources::{self, Summary},
 };
-use kubemate_rbac::Namespaces;
+use kubemate_rbac::{Decision, Namespaces, Request};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -18,6 +15,7 @@ use super::KubeObject;
 use crate::{
     auth::AuthUser,
     error::{ApiError, ApiResult, ErrorBody},
+    params::{NamespacePath, ValidPath},
     state::AppState,
 };
 
@@ -77,17 +75,27 @@ pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Js
     }))
 }
 
+/// True when `user` may read namespace `ns`: a role in that namespace (as for the list), or
+/// the permission to `get namespaces` there.
+fn may_read(user: &AuthUser, ns: &str) -> bool {
+    user.sees(ns)
+        || user
+            .policy
+            .authorize(&user.name, &Request::namespaced("get", "", "namespaces", ns))
+            == Decision::Allow
+}
+
 /// One namespace the caller may use; any other is a 404, existing or not.
 #[utoipa::path(get, path = "/api/v1/namespaces/{ns}", tag = "namespaces",
     params(("ns" = String, Path)),
     responses((status = 200, body = KubeObject), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
+    ValidPath(NamespacePath { ns }): ValidPath<NamespacePath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path(ns): Path<String>,
 ) -> ApiResult<Json<DynamicObject>> {
-    if !user.sees(&ns) {
+    if !may_read(&user, &ns) {
         return Err(ApiError::not_found("namespaces", &ns).denied());
     }
     let obj = state

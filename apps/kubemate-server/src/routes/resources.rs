@@ -1,10 +1,6 @@
 //! Namespaced objects of every catalogued kind: list, create, get, replace, delete.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use kubemate_core::{
     DeleteOutcome, DynamicObject, ListOptions, WriteOptions,
     catalog::{Kind, Operation},
@@ -25,6 +21,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, ApiResult, ErrorBody},
     extract::{Body, Params},
+    params::{CollectionPath, ObjectPath, ValidPath, check_name},
     state::AppState,
 };
 
@@ -145,9 +142,9 @@ pub(crate) fn align(
               (status = 404, description = "Unknown resource type", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
+    ValidPath(CollectionPath { ns, plural }): ValidPath<CollectionPath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((ns, plural)): Path<(String, String)>,
     Params(query): Params<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let kind = namespaced_kind(&plural)?;
@@ -165,14 +162,17 @@ pub async fn list(
               (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
+    ValidPath(CollectionPath { ns, plural }): ValidPath<CollectionPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((ns, plural)): Path<(String, String)>,
     Params(query): Params<WriteQuery>,
     Body(mut obj): Body<DynamicObject>,
 ) -> ApiResult<(StatusCode, Json<DynamicObject>)> {
     let kind = namespaced_kind(&plural)?;
+    if let Some(name) = obj.metadata.name.as_deref().filter(|n| !n.is_empty()) {
+        kind.check_name(name)?;
+    }
     audit.update(|e| e.name = obj.metadata.name.clone());
     require_op(kind, Operation::Create)?;
     user.require_namespace(&ns)?;
@@ -194,11 +194,12 @@ pub async fn create(
               (status = 404, description = "Missing, or in a namespace the caller cannot see", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
+    ValidPath(ObjectPath { ns, plural, name }): ValidPath<ObjectPath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Path<(String, String, String)>,
 ) -> ApiResult<Json<DynamicObject>> {
     let kind = namespaced_kind(&plural)?;
+    check_name(kind, &name)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&[Request::namespaced("get", kind.group, kind.plural, &ns)])?;
     let obj = state
@@ -218,14 +219,15 @@ pub async fn get(
               (status = 404, body = ErrorBody), (status = 409, description = "Stale resourceVersion", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replace(
+    ValidPath(ObjectPath { ns, plural, name }): ValidPath<ObjectPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Path<(String, String, String)>,
     Params(query): Params<WriteQuery>,
     Body(mut obj): Body<DynamicObject>,
 ) -> ApiResult<Json<DynamicObject>> {
     let kind = namespaced_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Update)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&[Request::namespaced("update", kind.group, kind.plural, &ns)])?;
@@ -248,13 +250,14 @@ pub async fn replace(
               (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
+    ValidPath(ObjectPath { ns, plural, name }): ValidPath<ObjectPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Path<(String, String, String)>,
     Params(query): Params<DeleteQuery>,
 ) -> ApiResult<(StatusCode, Json<Deleted>)> {
     let kind = namespaced_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Delete)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&[Request::namespaced("delete", kind.group, kind.plural, &ns)])?;

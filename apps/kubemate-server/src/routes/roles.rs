@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
 };
 use kubemate_rbac::{AdminArea, Request, Role, RoleSpec, Rule, resources::GROUP};
@@ -16,6 +16,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, ApiResult, ErrorBody},
     extract::Body,
+    params::{NamePath, ValidPath},
     state::AppState,
 };
 
@@ -118,9 +119,9 @@ pub async fn create(
     responses((status = 200, body = RoleView), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path(name): Path<String>,
 ) -> ApiResult<Json<RoleView>> {
     authorize(&user, "get")?;
     let roles = state.rbac.roles().await?;
@@ -138,14 +139,14 @@ pub async fn get(
               (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replace(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(name): Path<String>,
     Body(body): Body<RoleView>,
 ) -> ApiResult<Json<RoleView>> {
     authorize(&user, "update")?;
-    if body.name != name {
+    if body.name != name.as_str() {
         return Err(ApiError::invalid_field(
             "name",
             format!(
@@ -166,10 +167,10 @@ pub async fn replace(
     responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(name): Path<String>,
 ) -> ApiResult<Json<Reconciled>> {
     authorize(&user, "delete")?;
     audit.begin().await?;

@@ -4,7 +4,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
 };
 use kubemate_rbac::{AdminArea, NewUser, Password, Report, Request, User, resources::GROUP};
@@ -17,6 +17,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiResult, ErrorBody},
     extract::Body,
+    params::{BindingPath, NamePath, ValidPath},
     state::AppState,
 };
 
@@ -181,9 +182,9 @@ pub async fn create(
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     State(state): State<AppState>,
-    Path(name): Path<String>,
 ) -> ApiResult<Json<UserView>> {
     authorize(&user, "get")?;
     Ok(Json(UserView::from(&state.rbac.user(&name).await?)))
@@ -194,10 +195,10 @@ pub async fn get(
     responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(name): Path<String>,
 ) -> ApiResult<Json<Reconciled>> {
     authorize(&user, "delete")?;
     audit.begin().await?;
@@ -212,10 +213,10 @@ pub async fn delete(
     responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn bind(
+    ValidPath(BindingPath { name, role }): ValidPath<BindingPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((name, role)): Path<(String, String)>,
 ) -> ApiResult<Json<Reconciled>> {
     authorize(&user, "update")?;
     audit.begin().await?;
@@ -230,10 +231,10 @@ pub async fn bind(
     responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn unbind(
+    ValidPath(BindingPath { name, role }): ValidPath<BindingPath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((name, role)): Path<(String, String)>,
 ) -> ApiResult<Json<Reconciled>> {
     authorize(&user, "update")?;
     audit.begin().await?;
@@ -248,10 +249,10 @@ pub async fn unbind(
     responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_password(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(name): Path<String>,
     Body(body): Body<PasswordBody>,
 ) -> ApiResult<Json<UserView>> {
     authorize(&user, "update")?;
@@ -269,10 +270,10 @@ pub async fn set_password(
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_disabled(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(name): Path<String>,
     Body(body): Body<DisabledBody>,
 ) -> ApiResult<Json<UserView>> {
     authorize(&user, "update")?;

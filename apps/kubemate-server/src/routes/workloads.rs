@@ -5,10 +5,7 @@
 //! patches; a rollback reads the workload and its ReplicaSets or ControllerRevisions, then
 //! replaces it), so the impersonated calls never meet a refusal Kubemate did not foresee.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use axum::{Json, extract::State};
 use kubemate_core::{
     Scale,
     catalog::{Kind, Operation},
@@ -26,6 +23,7 @@ use crate::{
     auth::AuthUser,
     error::{ApiError, ApiResult, ErrorBody},
     extract::Body,
+    params::{ObjectPath, ValidPath, check_name},
     state::AppState,
 };
 
@@ -108,7 +106,7 @@ pub struct Changed {
     pub result: Outcome,
 }
 
-type Target = Path<(String, String, String)>;
+type Target = ValidPath<ObjectPath>;
 
 /// Sets the desired replicas (Deployments, StatefulSets, ReplicaSets).
 #[utoipa::path(put, path = "/api/v1/namespaces/{ns}/{plural}/{name}/scale", tag = "workloads",
@@ -118,13 +116,14 @@ type Target = Path<(String, String, String)>;
               (status = 422, description = "Not scalable", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn scale(
+    ValidPath(ObjectPath { ns, plural, name }): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Target,
     Body(body): Body<ScaleBody>,
 ) -> ApiResult<Json<Scale>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Scale)?;
     user.require_visible(&ns, kind, &name)?;
     let sub = format!("{}/scale", kind.plural);
@@ -149,12 +148,13 @@ pub async fn scale(
     responses((status = 200, body = Restarted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn restart(
+    ValidPath(ObjectPath { ns, plural, name }): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Target,
 ) -> ApiResult<Json<Restarted>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Restart)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&[
@@ -173,10 +173,11 @@ async fn set_paused(
     user: AuthUser,
     audit: Audit,
     state: AppState,
-    (ns, plural, name): (String, String, String),
+    ObjectPath { ns, plural, name }: ObjectPath,
     paused: bool,
 ) -> ApiResult<Json<Changed>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Pause)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&[
@@ -200,10 +201,10 @@ async fn set_paused(
     responses((status = 200, body = Changed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn pause(
+    ValidPath(target): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(target): Target,
 ) -> ApiResult<Json<Changed>> {
     set_paused(user, audit, state, target, true).await
 }
@@ -214,10 +215,10 @@ pub async fn pause(
     responses((status = 200, body = Changed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn resume(
+    ValidPath(target): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path(target): Target,
 ) -> ApiResult<Json<Changed>> {
     set_paused(user, audit, state, target, false).await
 }
@@ -228,11 +229,12 @@ pub async fn resume(
     responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revisions(
+    ValidPath(ObjectPath { ns, plural, name }): Target,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Target,
 ) -> ApiResult<Json<Vec<Revision>>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Rollback)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&history_reads(wk, kind, &ns))?;
@@ -250,13 +252,14 @@ pub async fn revisions(
               (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rollback(
+    ValidPath(ObjectPath { ns, plural, name }): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Target,
     Body(body): Body<RollbackBody>,
 ) -> ApiResult<Json<RollbackOutcome>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     require_op(kind, Operation::Rollback)?;
     user.require_visible(&ns, kind, &name)?;
     let mut reqs = history_reads(wk, kind, &ns);
@@ -276,11 +279,12 @@ pub async fn rollback(
     responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn events(
+    ValidPath(ObjectPath { ns, plural, name }): Target,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Target,
 ) -> ApiResult<Json<Vec<EventSummary>>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     user.require_visible(&ns, kind, &name)?;
     let mut reqs = member_reads(wk, kind, &ns);
     reqs.push(Request::namespaced("list", "", "events", &ns));
@@ -297,11 +301,12 @@ pub async fn events(
     responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn pods(
+    ValidPath(ObjectPath { ns, plural, name }): Target,
     user: AuthUser,
     State(state): State<AppState>,
-    Path((ns, plural, name)): Target,
 ) -> ApiResult<Json<Vec<PodSummary>>> {
     let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
     user.require_visible(&ns, kind, &name)?;
     user.allow(&member_reads(wk, kind, &ns))?;
     let pods = workload::pods(&*state.cluster, wk, &ns, &name)

@@ -4,6 +4,7 @@ mod admin;
 mod apps;
 mod audit;
 mod meta;
+mod paths;
 mod resources;
 mod session;
 mod support;
