@@ -18,14 +18,15 @@ use crate::{
 
 mod escalation;
 
-/// Console sections (menu codes) Kubemate knows. Roles may name others; `*` grants all.
+/// Console sections (menu codes) Kubemate knows. Roles may name others; `*` grants all. A
+/// code that guards API routes is required by each of them (`audit` by the audit log's); the
+/// others name console sections whose routes are admin-only or are still to come, and join
+/// the routes they name when those exist (a YAML editor's code comes with its routes).
 pub mod menu {
     /// CI/CD pipelines.
     pub const CICD: &str = "cicd";
     /// The audit log.
     pub const AUDIT: &str = "audit";
-    /// The YAML editor.
-    pub const YAML_EDITOR: &str = "yaml-editor";
     /// Users and roles.
     pub const USERS: &str = "users";
     /// Alerts and alert rules.
@@ -33,39 +34,29 @@ pub mod menu {
     /// The cloud environment inspection.
     pub const INSPECTION: &str = "inspection";
     /// Every code above.
-    pub const KNOWN: &[&str] = &[CICD, AUDIT, YAML_EDITOR, USERS, ALERTS, INSPECTION];
+    pub const KNOWN: &[&str] = &[CICD, AUDIT, USERS, ALERTS, INSPECTION];
 }
 
 /// Features reserved to administrators (users bound to the built-in `admin` role), whatever
-/// their other roles allow.
+/// their other roles allow. Each is required by the routes of its feature; an area is declared
+/// here together with its routes (raw YAML and export/import come with theirs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AdminArea {
-    /// Applying arbitrary YAML and editing any object's YAML.
-    RawYaml,
     /// CustomResourceDefinitions and custom resources.
     CustomResources,
     /// Managing users and roles.
     UsersAndRoles,
-    /// Exporting and importing namespaces.
-    ExportImport,
 }
 
 impl AdminArea {
     /// Every admin-only area.
-    pub const ALL: [AdminArea; 4] = [
-        AdminArea::RawYaml,
-        AdminArea::CustomResources,
-        AdminArea::UsersAndRoles,
-        AdminArea::ExportImport,
-    ];
+    pub const ALL: [AdminArea; 2] = [AdminArea::CustomResources, AdminArea::UsersAndRoles];
 
     /// A stable code for the area.
     pub fn code(self) -> &'static str {
         match self {
-            AdminArea::RawYaml => "raw-yaml",
             AdminArea::CustomResources => "custom-resources",
             AdminArea::UsersAndRoles => "users-and-roles",
-            AdminArea::ExportImport => "export-import",
         }
     }
 }

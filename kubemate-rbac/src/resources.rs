@@ -117,7 +117,7 @@ pub struct RoleSpec {
     /// also grants the rules on cluster-scoped resources, as a ClusterRoleBinding does).
     #[schemars(length(min = 1))]
     pub namespaces: Vec<String>,
-    /// Console sections the role may see (`cicd`, `audit`, `yaml-editor`, ...; `*` for all).
+    /// Console sections the role may see (`cicd`, `audit`, ...; `*` for all).
     #[serde(default)]
     pub menus: Vec<String>,
 }

@@ -219,7 +219,7 @@ pub enum RoleCommand {
         #[arg(long = "rule", value_name = "VERBS:RESOURCES", required = true, value_parser = parse::rule, long_help = RULE_HELP)]
         /// What the role allows, VERBS:RESOURCES (e.g. get,list:deployments,pods).
         rules: Vec<RuleArg>,
-        /// A console section the role may see (cicd, audit, yaml-editor, users, alerts,
+        /// A console section the role may see (cicd, audit, users, alerts,
         /// inspection, or * for all); repeat for several.
         #[arg(long = "menu", value_name = "CODE")]
         menus: Vec<String>,

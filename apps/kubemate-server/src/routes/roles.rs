@@ -41,7 +41,7 @@ pub struct RoleView {
     pub rules: Vec<Rule>,
     /// One or several namespaces, or `["*"]` for all (and cluster-scoped resources).
     pub namespaces: Vec<String>,
-    /// Menu codes (`audit`, `yaml-editor`, ...; `*` for all).
+    /// Menu codes (`audit`, `cicd`, ...; `*` for all).
     #[serde(default)]
     pub menus: Vec<String>,
 }

@@ -183,3 +183,96 @@ async fn the_audit_log_needs_the_audit_menu_code() {
         (StatusCode::BAD_REQUEST, Some("BadRequest"))
     );
 }
+
+/// The route that each admin-only area guards. The match is exhaustive: declaring an area
+/// without a route that requires it does not compile here.
+fn route_of(area: kubemate_rbac::AdminArea) -> (&'static str, &'static str) {
+    use kubemate_rbac::AdminArea;
+    match area {
+        AdminArea::CustomResources => ("GET", "/api/v1/customresourcedefinitions"),
+        AdminArea::UsersAndRoles => ("GET", "/api/v1/users"),
+    }
+}
+
+#[tokio::test]
+async fn every_admin_area_is_required_by_its_routes() {
+    let w = world().await;
+    // A user who may do every verb on everything everywhere and see every console section,
+    // but is not an administrator.
+    let all = json!({
+        "name": "almighty",
+        "description": "",
+        "rules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+        "namespaces": ["*"],
+        "menus": ["*"]
+    });
+    let (status, body) = w
+        .call("POST", "/api/v1/roles", Some(&w.admin), Some(all))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let user = json!({"name": "almighty", "password": "almighty-password-1", "roles": ["almighty"]});
+    let (status, body) = w
+        .call("POST", "/api/v1/users", Some(&w.admin), Some(user))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, login) = w
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"account": "almighty", "password": "almighty-password-1"})),
+        )
+        .await;
+    let token = login["token"].as_str().expect("token").to_owned();
+    for area in kubemate_rbac::AdminArea::ALL {
+        let (method, uri) = route_of(area);
+        let (status, body) = w.call(method, uri, Some(&token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(area.code())),
+            "{body}"
+        );
+        let (status, body) = w.call(method, uri, Some(&w.admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{uri} for the admin: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_namespace_is_readable_exactly_when_it_is_listed() {
+    let w = world().await;
+    let (status, all) = w.call("GET", "/api/v1/namespaces", Some(&w.admin), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let everything: Vec<String> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["name"].as_str().map(str::to_owned))
+        .collect();
+    assert!(everything.len() > 3, "{all}");
+    for token in [&w.viewer, &w.editor, &w.admin] {
+        let (_, listed) = w.call("GET", "/api/v1/namespaces", Some(token), None).await;
+        let listed: Vec<&str> = listed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["name"].as_str())
+            .collect();
+        for ns in &everything {
+            let (status, body) = w
+                .call("GET", &format!("/api/v1/namespaces/{ns}"), Some(token), None)
+                .await;
+            let expected = if listed.contains(&ns.as_str()) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(status, expected, "{ns}: {body}");
+        }
+    }
+    let (status, _) = w
+        .call("GET", "/api/v1/namespaces/payments", Some(&w.viewer), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's namespace");
+}
