@@ -5,6 +5,7 @@ mod conformance;
 mod control_plane;
 mod end_to_end;
 mod operations;
+mod paths;
 mod rbac;
 mod server;
 mod storage;
