@@ -1012,7 +1012,10 @@ pub async fn refuses_names_outside_their_segment(client: &dyn ClusterClient) {
         if !bad.is_empty() {
             // As a namespace: `ns/configmaps/kept` would read the ConfigMap through a
             // namespace read.
-            let e = client.get(&namespaces(), "", bad).await.expect_err("namespace");
+            let e = client
+                .get(&namespaces(), "", bad)
+                .await
+                .expect_err("namespace");
             refused("namespace get", e);
             let e = client
                 .list(&configmaps(), bad, &ListOptions::default())
@@ -1023,7 +1026,13 @@ pub async fn refuses_names_outside_their_segment(client: &dyn ClusterClient) {
         let e = client.get(&configmaps(), &ns, bad).await.expect_err("get");
         refused("get", e);
         let e = client
-            .merge_patch(&configmaps(), &ns, bad, &json!({"data": {"k": "x"}}), &WriteOptions::default())
+            .merge_patch(
+                &configmaps(),
+                &ns,
+                bad,
+                &json!({"data": {"k": "x"}}),
+                &WriteOptions::default(),
+            )
             .await
             .expect_err("patch");
         refused("patch", e);
@@ -1038,7 +1047,10 @@ pub async fn refuses_names_outside_their_segment(client: &dyn ClusterClient) {
             .expect_err("logs");
         refused("logs", e);
     }
-    let kept = client.get(&configmaps(), &ns, "kept").await.expect("intact");
+    let kept = client
+        .get(&configmaps(), &ns, "kept")
+        .await
+        .expect("intact");
     assert_eq!(kept.data["data"]["k"], "v");
     drop_namespace(client, &ns).await;
 }

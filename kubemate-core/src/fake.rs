@@ -341,7 +341,10 @@ impl FakeCluster {
     fn begin(&self, verb: Verb, resource: &str, ns: &str, name: &str) -> Result<()> {
         // The same lock as the real client's: a request never leaves for a name that is not
         // one URL segment.
-        let named = !matches!(verb, Verb::Discover | Verb::List | Verb::Create | Verb::Watch);
+        let named = !matches!(
+            verb,
+            Verb::Discover | Verb::List | Verb::Create | Verb::Watch
+        );
         if verb != Verb::Discover {
             let rt = ResourceType::new("", "v1", "", resource, true);
             crate::names::check_address(&rt, ns, name, named)?;

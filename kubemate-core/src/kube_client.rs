@@ -203,7 +203,12 @@ fn with_types(mut obj: DynamicObject, rt: &ResourceType) -> DynamicObject {
 }
 
 /// The lock of [`crate::names::check_address`] on a request that carries its object.
-fn check_object(rt: &ResourceType, ns: &str, obj: &DynamicObject, name_required: bool) -> Result<()> {
+fn check_object(
+    rt: &ResourceType,
+    ns: &str,
+    obj: &DynamicObject,
+    name_required: bool,
+) -> Result<()> {
     let name = obj.metadata.name.as_deref().unwrap_or_default();
     crate::names::check_address(rt, ns, name, name_required)
 }

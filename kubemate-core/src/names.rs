@@ -322,11 +322,19 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Invalid);
         assert_eq!(err.causes()[0].field, "namespace");
         assert!(err.message().contains("'/'"), "{}", err.message());
-        assert_eq!(NamespaceName::parse("shop").expect("label").as_str(), "shop");
-        assert!(NamespaceName::parse("Shop").is_err());
-        assert!(NamespaceName::parse("a.b").is_err(), "namespaces are labels");
         assert_eq!(
-            ObjectName::parse("system:aggregate-to-admin").expect("rbac name").as_str(),
+            NamespaceName::parse("shop").expect("label").as_str(),
+            "shop"
+        );
+        assert!(NamespaceName::parse("Shop").is_err());
+        assert!(
+            NamespaceName::parse("a.b").is_err(),
+            "namespaces are labels"
+        );
+        assert_eq!(
+            ObjectName::parse("system:aggregate-to-admin")
+                .expect("rbac name")
+                .as_str(),
             "system:aggregate-to-admin"
         );
         assert!(ObjectName::parse("web-1.v2").is_ok());

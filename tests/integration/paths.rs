@@ -30,7 +30,12 @@ async fn get(app: &Router, uri: &str, token: &str) -> (StatusCode, String) {
         .expect("request");
     let response = app.clone().oneshot(req).await.expect("infallible");
     let status = response.status();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -55,8 +60,10 @@ async fn encoded_slashes_reach_neither_the_token_key_nor_the_pod_proxy() {
     // The token signing key now exists, in the install's namespace.
     rbac.token_key().await.expect("token key");
     let key_secret = Config::default().token_key_secret;
-    let secret: k8s_openapi::api::core::v1::Secret =
-        admin.get_as(&home, &key_secret).await.expect("the key Secret");
+    let secret: k8s_openapi::api::core::v1::Secret = admin
+        .get_as(&home, &key_secret)
+        .await
+        .expect("the key Secret");
     assert!(secret.data.is_some_and(|d| d.contains_key("hs256")));
 
     rbac.create_role(
@@ -144,7 +151,11 @@ async fn encoded_slashes_reach_neither_the_token_key_nor_the_pod_proxy() {
         .expect_err("refused");
     assert_eq!(e.kind(), ErrorKind::BadRequest, "{e}");
     let e = admin
-        .get(&ResourceType::new("", "v1", "Pod", "pods", true), &tenant, "x/proxy")
+        .get(
+            &ResourceType::new("", "v1", "Pod", "pods", true),
+            &tenant,
+            "x/proxy",
+        )
         .await
         .expect_err("refused");
     assert_eq!(e.kind(), ErrorKind::BadRequest, "{e}");

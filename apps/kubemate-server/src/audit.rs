@@ -91,7 +91,13 @@ impl Target {
         };
         let verb = |on_object| crud_verb(method, on_object);
         // A placeholder's value is the extractor's to fill in.
-        let fixed = |s: &str| if s.starts_with('{') { "unknown".to_owned() } else { s.to_owned() };
+        let fixed = |s: &str| {
+            if s.starts_with('{') {
+                "unknown".to_owned()
+            } else {
+                s.to_owned()
+            }
+        };
         let t = |verb: &str, kind: &str| Target::new(verb, &fixed(kind), None, None);
         match rest {
             ["auth", "login"] => t("login", "sessions"),
@@ -104,9 +110,14 @@ impl Target {
             ["namespaces", _, plural] => t(verb(false), plural),
             ["namespaces", _, plural, _] => t(verb(true), plural),
             ["namespaces", _, plural, _, sub] => t(sub, plural),
-            ["users", _, "roles", _] => {
-                t(if method == Method::DELETE { "unbind" } else { "bind" }, "users")
-            }
+            ["users", _, "roles", _] => t(
+                if method == Method::DELETE {
+                    "unbind"
+                } else {
+                    "bind"
+                },
+                "users",
+            ),
             ["users", _, "password"] => t("passwd", "users"),
             ["users", _, "disabled"] => t("disable", "users"),
             ["users", _, action] => t(action, "users"),

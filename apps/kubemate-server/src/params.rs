@@ -189,7 +189,10 @@ mod tests {
 
     #[tokio::test]
     async fn decoded_parameters_are_parsed_and_refused_with_400() {
-        assert_eq!(call("/n/shop/pods/web-1").await, (200, "shop|pods|web-1".into()));
+        assert_eq!(
+            call("/n/shop/pods/web-1").await,
+            (200, "shop|pods|web-1".into())
+        );
         for bad in [
             "/n/kubemate-system%2Fsecrets%2Fkubemate-token-key/pods/x",
             "/n/shop/pods/x%2Fproxy",

@@ -79,10 +79,10 @@ pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Js
 /// the permission to `get namespaces` there.
 fn may_read(user: &AuthUser, ns: &str) -> bool {
     user.sees(ns)
-        || user
-            .policy
-            .authorize(&user.name, &Request::namespaced("get", "", "namespaces", ns))
-            == Decision::Allow
+        || user.policy.authorize(
+            &user.name,
+            &Request::namespaced("get", "", "namespaces", ns),
+        ) == Decision::Allow
 }
 
 /// One namespace the caller may use; any other is a 404, existing or not.

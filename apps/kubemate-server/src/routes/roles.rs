@@ -1,10 +1,6 @@
 //! Role management (administrators only): rules, the namespaces they apply to, menu codes.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use kubemate_rbac::{AdminArea, Request, Role, RoleSpec, Rule, resources::GROUP};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

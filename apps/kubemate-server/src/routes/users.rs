@@ -2,11 +2,7 @@
 //! reset a password, disable. kubemate-rbac performs these with Kubemate's own identity, since
 //! they create Kubernetes RBAC objects, after its own escalation checks.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use kubemate_rbac::{AdminArea, NewUser, Password, Report, Request, User, resources::GROUP};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -210,7 +210,8 @@ async fn every_admin_area_is_required_by_its_routes() {
         .call("POST", "/api/v1/roles", Some(&w.admin), Some(all))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let user = json!({"name": "almighty", "password": "almighty-password-1", "roles": ["almighty"]});
+    let user =
+        json!({"name": "almighty", "password": "almighty-password-1", "roles": ["almighty"]});
     let (status, body) = w
         .call("POST", "/api/v1/users", Some(&w.admin), Some(user))
         .await;
@@ -242,7 +243,9 @@ async fn every_admin_area_is_required_by_its_routes() {
 #[tokio::test]
 async fn a_namespace_is_readable_exactly_when_it_is_listed() {
     let w = world().await;
-    let (status, all) = w.call("GET", "/api/v1/namespaces", Some(&w.admin), None).await;
+    let (status, all) = w
+        .call("GET", "/api/v1/namespaces", Some(&w.admin), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let everything: Vec<String> = all["items"]
         .as_array()
@@ -261,7 +264,12 @@ async fn a_namespace_is_readable_exactly_when_it_is_listed() {
             .collect();
         for ns in &everything {
             let (status, body) = w
-                .call("GET", &format!("/api/v1/namespaces/{ns}"), Some(token), None)
+                .call(
+                    "GET",
+                    &format!("/api/v1/namespaces/{ns}"),
+                    Some(token),
+                    None,
+                )
                 .await;
             let expected = if listed.contains(&ns.as_str()) {
                 StatusCode::OK

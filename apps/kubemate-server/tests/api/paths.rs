@@ -103,7 +103,11 @@ async fn every_route_refuses_traversal_in_every_path_parameter_before_anything_e
     let w = world().await;
     let routes = parameterised_routes();
     // The API as it stands: resources, workload verbs, logs, cluster objects, users, roles.
-    assert!(routes.len() >= 25, "the router lists {} routes", routes.len());
+    assert!(
+        routes.len() >= 25,
+        "the router lists {} routes",
+        routes.len()
+    );
     let mut checked = 0;
     for (method, route) in &routes {
         for param in params(route) {
@@ -145,16 +149,29 @@ async fn the_token_key_cannot_be_read_through_a_namespace_read() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(!body.to_string().contains("hs256"), "{body}");
         let (status, body) = w
-            .call("GET", "/api/v1/namespaces/shop/pods/x%2Fproxy", Some(token), None)
+            .call(
+                "GET",
+                "/api/v1/namespaces/shop/pods/x%2Fproxy",
+                Some(token),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
     // A raw `/` makes another path, which no route takes for a subresource it does not know.
     let (status, _) = w
-        .call("GET", "/api/v1/namespaces/shop/pods/x/proxy", Some(&w.admin), None)
+        .call(
+            "GET",
+            "/api/v1/namespaces/shop/pods/x/proxy",
+            Some(&w.admin),
+            None,
+        )
         .await;
     assert!(
-        matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED),
+        matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        ),
         "{status}"
     );
 }
@@ -173,12 +190,21 @@ async fn a_name_is_checked_against_its_kind_rule() {
         let (status, body) = w.call("GET", uri, Some(&w.admin), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         assert_eq!(body["code"], "InvalidPath");
-        assert!(w.actions_since(mark).iter().all(|a| a.resource != "deployments"
-            && a.resource != "services"
-            && a.resource != "configmaps"));
+        assert!(
+            w.actions_since(mark)
+                .iter()
+                .all(|a| a.resource != "deployments"
+                    && a.resource != "services"
+                    && a.resource != "configmaps")
+        );
     }
     let (status, _) = w
-        .call("GET", "/api/v1/namespaces/shop/deployments/web", Some(&w.admin), None)
+        .call(
+            "GET",
+            "/api/v1/namespaces/shop/deployments/web",
+            Some(&w.admin),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -198,7 +224,12 @@ async fn audit_records_hold_the_decoded_validated_parameters() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _) = w
-        .call("GET", "/api/v1/namespaces/shop/pods/x%2Fproxy", Some(&w.viewer), None)
+        .call(
+            "GET",
+            "/api/v1/namespaces/shop/pods/x%2Fproxy",
+            Some(&w.viewer),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let records = w.records();
