@@ -5,7 +5,7 @@
 //! and answers with the apiserver's error kinds. It deliberately stops there: no admission, no
 //! controllers (beyond removing the dependents of a deleted owner and the contents of a deleted
 //! namespace), no server-side apply field ownership. The conformance suite
-//! ([`crate::conformance`]) holds it to the real apiserver's behaviour.
+//! (`crate::conformance`, feature `test-util`) holds it to the real apiserver's behaviour.
 
 use std::{
     collections::BTreeMap,

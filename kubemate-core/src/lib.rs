@@ -2,7 +2,7 @@
 //!
 //! kubemate-core owns the [`ClusterClient`] trait, through which every Kubemate crate reaches the
 //! cluster, and its implementations: [`KubeClusterClient`] on a real cluster, `FakeCluster` in
-//! memory (feature `test-util`) and `MockClusterClient` (feature `mocks`). The domain crates
+//! memory (feature `demo`, for the demo mode and the tests) and `MockClusterClient` (feature `mocks`). The domain crates
 //! (rbac, gateway, observe, audit) depend on this crate only; none of them touches `kube`'s
 //! client directly.
 
@@ -12,7 +12,7 @@ pub mod client;
 pub mod conformance;
 pub mod error;
 pub mod events;
-#[cfg(feature = "test-util")]
+#[cfg(feature = "demo")]
 pub mod fake;
 pub mod hpa;
 pub mod kube_client;
@@ -39,7 +39,7 @@ pub use client::{
     WatchEvent, WatchOptions, WatchStream, WriteOptions,
 };
 pub use error::{Cause, Error, ErrorKind, Result};
-#[cfg(feature = "test-util")]
+#[cfg(feature = "demo")]
 pub use fake::FakeCluster;
 pub use kube::core::{DynamicObject, ObjectMeta, TypeMeta};
 pub use kube_client::{ClientConfig, ContextInfo, KubeClusterClient};
