@@ -31,6 +31,7 @@ pub mod extract;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod streams;
 
 pub use error::{ApiError, ErrorBody};
 pub use state::{AppState, Settings};

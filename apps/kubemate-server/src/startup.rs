@@ -111,6 +111,8 @@ async fn finish(
         request_timeout: config.request_timeout,
         registries,
         policy_ttl: config.policy_ttl,
+        stream_max_duration: config.stream_max_duration,
+        max_streams_per_user: config.max_streams_per_user,
     };
     Ok(Built {
         state: AppState::new(cluster, Arc::new(rbac), Arc::new(audit), settings),

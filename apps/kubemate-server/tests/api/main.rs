@@ -6,5 +6,6 @@ mod audit;
 mod meta;
 mod resources;
 mod session;
+mod streams;
 mod support;
 mod workloads;
