@@ -32,7 +32,8 @@ pub struct Cli {
     /// Address to listen on [default: 127.0.0.1:8080, loopback only].
     #[arg(long, env = "KUBEMATE_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Run on an in-memory demo cluster (also chosen when no kubeconfig is found).
+    /// Run on an in-memory demo cluster. Without it and without a kubeconfig, the demo runs
+    /// only on a loopback address; on any other the server refuses to start.
     #[arg(long, env = "KUBEMATE_DEMO")]
     pub demo: bool,
     /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, or in-cluster].

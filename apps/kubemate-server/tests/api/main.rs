@@ -6,6 +6,7 @@ mod audit;
 mod meta;
 mod resources;
 mod session;
+mod startup;
 mod streams;
 mod support;
 mod workloads;
