@@ -312,3 +312,156 @@ async fn the_server_enforces_a_read_only_role_and_audits_every_call() {
         let _ = admin.delete(&ns, "", name, &DeleteOptions::default()).await;
     }
 }
+
+/// The next chunk of a streamed body as text, `None` once it has ended.
+async fn next_chunk(body: &mut Body, within: Duration) -> Option<String> {
+    let frame = tokio::time::timeout(within, body.frame())
+        .await
+        .expect("the stream neither sent nor ended in time")?
+        .expect("a frame");
+    Some(String::from_utf8_lossy(&frame.into_data().expect("data")).into_owned())
+}
+
+#[tokio::test]
+async fn a_log_follow_stream_ends_within_two_seconds_of_its_user_being_disabled() {
+    let admin = kubemate_tests::cluster().await;
+    kubemate_rbac::install_crds(&*admin, Duration::from_secs(60))
+        .await
+        .expect("install the CRDs");
+    let home = fresh_namespace(&*admin, "strm-km").await;
+    let tenant = fresh_namespace(&*admin, "strm-a").await;
+    let viewer = format!("follower-{}", suffix());
+    let password = format!("{viewer}-password");
+    let rbac = Arc::new(Rbac::new(
+        Arc::clone(&admin),
+        Config {
+            namespace: home.clone(),
+            ..Config::default()
+        },
+    ));
+    // An operator (the CLI, or another replica) manages the user: this server learns of the
+    // change only through its re-checks.
+    let operator = kubemate_rbac::Actor::Operator;
+    rbac.create_role(
+        operator,
+        &viewer,
+        RoleSpec {
+            description: "read-only".into(),
+            rules: vec![Rule::new(&["get", "list", "watch"], &["*"], &["*"])],
+            namespaces: vec![tenant.clone()],
+            menus: vec![],
+        },
+    )
+    .await
+    .expect("role");
+    rbac.create_user(
+        operator,
+        NewUser {
+            name: viewer.clone(),
+            display_name: String::new(),
+            email: String::new(),
+            password: Password::new(&password),
+            roles: vec![viewer.clone()],
+        },
+    )
+    .await
+    .expect("user");
+    admin
+        .create(
+            &ResourceType::new("apps", "v1", "Deployment", "deployments", true),
+            &tenant,
+            &deployment("web"),
+            &WriteOptions::default(),
+        )
+        .await
+        .expect("deployment");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = FileSink::open(dir.path().join("audit.jsonl"), true).expect("audit log");
+    let state = AppState::new(
+        Arc::clone(&admin),
+        Arc::clone(&rbac),
+        Arc::new(sink),
+        Settings {
+            policy_ttl: Duration::ZERO,
+            ..Settings::default()
+        },
+    );
+    let app = router(state.clone());
+    let token = login(&app, &viewer, &password).await;
+    let pods_uri = format!("/api/v1/namespaces/{tenant}/deployments/web/pods");
+    let pod = eventually("a running pod", || async {
+        let (status, pods) = call(&app, "GET", &pods_uri, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{pods}");
+        pods.as_array()
+            .and_then(|p| p.iter().find(|p| p["phase"] == "Running"))
+            .and_then(|p| p["name"].as_str().map(str::to_owned))
+    })
+    .await;
+
+    // kwok serves the known lines, then keeps the stream open like a running container.
+    let uri = format!("/api/v1/namespaces/{tenant}/pods/{pod}/logs?follow=true");
+    let req = Request::builder()
+        .uri(&uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut text = String::new();
+    while !text.contains("kubemate-test-log line 3") {
+        text += &next_chunk(&mut body, Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|| panic!("the stream ended early: {text}"));
+    }
+    // Still open and allowed after a few re-checks.
+    let quiet = tokio::time::timeout(Duration::from_millis(2500), body.frame()).await;
+    assert!(quiet.is_err(), "nothing to send, the stream stays open");
+    assert_eq!(state.streams.open(&viewer), 1);
+
+    rbac.set_disabled(operator, &viewer, true)
+        .await
+        .expect("disable");
+    let disabled = std::time::Instant::now();
+    // Collected without failing, so that the clean-up below runs either way.
+    let mut rest = String::new();
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(5), body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                rest += &String::from_utf8_lossy(&frame.into_data().unwrap_or_default());
+            }
+            Ok(_) => break Some(disabled.elapsed()),
+            Err(_) => break None,
+        }
+    };
+    let open_after = state.streams.open(&viewer);
+
+    let opts = DeleteOptions {
+        propagation: Some(Propagation::Background),
+        ..Default::default()
+    };
+    let _ = admin
+        .delete(&ResourceType::of::<User>(), "", &viewer, &opts)
+        .await;
+    let _ = admin
+        .delete(&ResourceType::of::<Role>(), "", &viewer, &opts)
+        .await;
+    let ns = ResourceType::new("", "v1", "Namespace", "namespaces", false);
+    for name in [&tenant, &home] {
+        let _ = admin.delete(&ns, "", name, &DeleteOptions::default()).await;
+    }
+
+    let took = ended.unwrap_or_else(|| panic!("the stream outlived the user's access: {rest}"));
+    assert!(
+        rest.starts_with(kubemate_server::routes::logs::END_PREFIX)
+            && rest.contains("access lost: invalid token"),
+        "{rest}"
+    );
+    assert!(
+        took < Duration::from_millis(2500),
+        "the stream ended after {took:?}"
+    );
+    assert_eq!(open_after, 0);
+    eprintln!("follow stream ended {took:?} after the user was disabled");
+}

@@ -2,9 +2,14 @@
 //! is made (if that record cannot be written, the change is not made) and a `response` record
 //! with its outcome after; a read gets one `response` record.
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Instant};
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Instant,
+};
 
-use kubemate_audit::{AuditSink, Decision, Entry, Outcome, Stage};
+use kubemate_audit::{AuditSink, Decision, Entry, FileSink, Outcome, Stage};
 
 use crate::{Error, Result, error::AUDIT_UNAVAILABLE};
 
@@ -27,6 +32,23 @@ pub fn default_path() -> Result<PathBuf> {
         "ConfigError",
         format!("no audit log: pass --audit-log PATH or set {AUDIT_LOG_ENV}"),
     ))
+}
+
+/// Opens the audit log (created mode 0600), and warns on stderr when opening it recovered a
+/// torn last line (an interrupted write; the recovery is itself recorded) or when others may
+/// read it.
+pub fn open_log(path: &Path, durable: bool) -> Result<FileSink> {
+    let sink = FileSink::open(path, durable)?;
+    if let Some(torn) = sink.recovered() {
+        eprintln!("warning: audit log {}: {torn}", path.display());
+    }
+    if let Some(mode) = sink.exposed_mode() {
+        eprintln!(
+            "warning: audit log {} has mode {mode:o}: others may read it (chmod 600 it)",
+            path.display()
+        );
+    }
+    Ok(sink)
 }
 
 /// What an operation is about.

@@ -14,7 +14,6 @@ pub mod output;
 
 use std::sync::Arc;
 
-use kubemate_audit::FileSink;
 use kubemate_core::{ClientConfig, KubeClusterClient};
 
 pub use audit::Auditor;
@@ -48,7 +47,7 @@ pub async fn run(cli: Cli, io: &mut Io<'_>) -> Result<()> {
         context: global.context,
     };
     let context = config.context_info()?;
-    let sink = FileSink::open(&audit_log, true)?;
+    let sink = audit::open_log(&audit_log, true)?;
     let client = KubeClusterClient::connect(&config).await?;
     let env = Env {
         client: Arc::new(client),

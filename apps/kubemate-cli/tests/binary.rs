@@ -181,3 +181,93 @@ fn cluster_failures_exit_1_with_their_code_and_are_audited() {
     );
     one_line_error(&out, "AuditUnavailable");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_audit_log_is_created_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("state/kubemate/audit.jsonl");
+    let kubeconfig = unreachable_kubeconfig(dir.path());
+    let out = kubemate(
+        &[
+            "get",
+            "pods",
+            "-n",
+            "x",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("path"),
+        ],
+        &log,
+    );
+    one_line_error(&out, "Unavailable");
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&log), 0o600, "the audit log");
+    assert_eq!(mode(log.parent().expect("dir")), 0o700, "its new directory");
+}
+
+#[test]
+fn a_torn_audit_log_is_reported_by_verify_and_recovered_by_the_next_command() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("audit.jsonl");
+    let kubeconfig = unreachable_kubeconfig(dir.path());
+    let kc = kubeconfig.to_str().expect("path");
+    let get = ["get", "pods", "-n", "x", "--kubeconfig", kc];
+    one_line_error(&kubemate(&get, &log), "Unavailable");
+    // A crash in the middle of the second record's write.
+    let partial = br#"{"seq":2,"time":"2026-01-01T00:00:00Z","user":"ops-ad"#;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("log");
+    file.write_all(partial).expect("tear");
+    drop(file);
+
+    let verify = kubemate(&["audit", "verify"], &log);
+    let stdout = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "{stdout}{}", stderr(&verify));
+    let torn = format!(
+        "line 2: torn ({} bytes of an interrupted write)",
+        partial.len()
+    );
+    assert!(
+        stdout.contains(&torn) && stdout.contains("not recovered yet"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 records, hash chain intact"), "{stdout}");
+
+    // The next command starts, says it recovered the log, and its record chains on.
+    let out = kubemate(&get, &log);
+    let text = stderr(&out);
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("warning: audit log")
+                && l.contains(&torn)
+                && l.contains("recovered")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("error: Unavailable: ")),
+        "{text}"
+    );
+    let verify = kubemate(&["audit", "verify"], &log);
+    let stdout = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "{stdout}{}", stderr(&verify));
+    assert!(
+        stdout.contains(&torn) && stdout.contains("recovered: the log continues after it"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 records, hash chain intact"), "{stdout}");
+    let query = kubemate(&["audit", "query", "-o", "json"], &log);
+    let records: serde_json::Value = serde_json::from_slice(&query.stdout).expect("json");
+    let verbs: Vec<&str> = records
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["verb"].as_str())
+        .collect();
+    assert_eq!(verbs, ["list", "audit-recover", "list"]);
+}

@@ -20,6 +20,9 @@ pub struct AuthUser {
     pub name: String,
     /// The authorizer.
     pub policy: Arc<Policy>,
+    /// The token the caller presented, kept so that a long-lived stream can check it again
+    /// ([`crate::streams`]).
+    token: Token,
 }
 
 impl std::fmt::Debug for AuthUser {
@@ -49,22 +52,30 @@ fn bearer(parts: &Parts) -> Result<Token, ApiError> {
     }
 }
 
+/// Checks `token` (signature, expiry, and that its user exists, is enabled and has not had
+/// its tokens revoked) against the current authorizer: at the start of every request, and
+/// again every second for as long as a stream lasts.
+pub async fn authenticate(state: &AppState, token: Token) -> Result<AuthUser, ApiError> {
+    let key = state.rbac.token_key().await?;
+    let policy = state.policy().await?;
+    let now = (state.rbac.config().clock)();
+    let claims = verify_token(key, &policy, &token, now)?;
+    Ok(AuthUser {
+        name: claims.sub,
+        policy,
+        token,
+    })
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
-        let key = state.rbac.token_key().await?;
-        let policy = state.policy().await?;
-        let now = (state.rbac.config().clock)();
-        let claims = verify_token(key, &policy, &token, now)?;
+        let user = authenticate(state, bearer(parts)?).await?;
         if let Some(ctx) = parts.extensions.get::<AuditCtx>() {
-            ctx.set_user(&claims.sub);
+            ctx.set_user(&user.name);
         }
-        Ok(AuthUser {
-            name: claims.sub,
-            policy,
-        })
+        Ok(user)
     }
 }
 
@@ -85,6 +96,11 @@ pub fn qualified(kind: &Kind) -> String {
 }
 
 impl AuthUser {
+    /// The token the caller authenticated with.
+    pub(crate) fn token(&self) -> &Token {
+        &self.token
+    }
+
     /// The namespaces the caller may use.
     pub fn namespaces(&self) -> Namespaces {
         self.policy.namespaces(&self.name)

@@ -32,7 +32,8 @@ pub struct Cli {
     /// Address to listen on [default: 127.0.0.1:8080, loopback only].
     #[arg(long, env = "KUBEMATE_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Run on an in-memory demo cluster (also chosen when no kubeconfig is found).
+    /// Run on an in-memory demo cluster. Without it and without a kubeconfig, the demo runs
+    /// only on a loopback address; on any other the server refuses to start.
     #[arg(long, env = "KUBEMATE_DEMO")]
     pub demo: bool,
     /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, or in-cluster].
@@ -66,6 +67,12 @@ pub struct Cli {
     /// How long shutdown waits for requests in flight, in seconds [default: 20].
     #[arg(long, env = "KUBEMATE_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// Longest log follow stream, in seconds [default: 1800].
+    #[arg(long, env = "KUBEMATE_STREAM_MAX_SECS")]
+    pub stream_max_secs: Option<u64>,
+    /// Most streams one user may have open at a time [default: 4].
+    #[arg(long, env = "KUBEMATE_MAX_STREAMS_PER_USER")]
+    pub max_streams_per_user: Option<usize>,
     /// Log format [default: json].
     #[arg(long, env = "KUBEMATE_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -87,6 +94,8 @@ pub struct FileConfig {
     token_ttl_secs: Option<u64>,
     policy_ttl_ms: Option<u64>,
     shutdown_grace_secs: Option<u64>,
+    stream_max_secs: Option<u64>,
+    max_streams_per_user: Option<usize>,
     log_format: Option<LogFormat>,
 }
 
@@ -117,6 +126,10 @@ pub struct Config {
     pub policy_ttl: Duration,
     /// Shutdown grace.
     pub shutdown_grace: Duration,
+    /// Longest stream.
+    pub stream_max_duration: Duration,
+    /// Open streams per user.
+    pub max_streams_per_user: usize,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -187,6 +200,15 @@ impl Cli {
                     .or(file.shutdown_grace_secs)
                     .unwrap_or(20),
             ),
+            stream_max_duration: Duration::from_secs(
+                self.stream_max_secs
+                    .or(file.stream_max_secs)
+                    .unwrap_or(30 * 60),
+            ),
+            max_streams_per_user: self
+                .max_streams_per_user
+                .or(file.max_streams_per_user)
+                .unwrap_or(4),
             log_format: self
                 .log_format
                 .or(file.log_format)
@@ -216,6 +238,14 @@ mod tests {
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(defaults.namespace, "kubemate-system");
         assert_eq!(defaults.request_timeout, Duration::from_secs(30));
+        assert_eq!(defaults.stream_max_duration, Duration::from_secs(1800));
+        assert_eq!(defaults.max_streams_per_user, 4);
+        let streams: FileConfig =
+            serde_yaml::from_str("streamMaxSecs: 60\nmaxStreamsPerUser: 2\n").expect("file");
+        let config =
+            Cli::parse_from(["kubemate-server", "--max-streams-per-user", "3"]).over(streams);
+        assert_eq!(config.stream_max_duration, Duration::from_secs(60));
+        assert_eq!(config.max_streams_per_user, 3);
     }
 
     #[test]

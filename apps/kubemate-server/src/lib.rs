@@ -32,6 +32,7 @@ pub mod params;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod streams;
 
 pub use error::{ApiError, ErrorBody};
 pub use state::{AppState, Settings};

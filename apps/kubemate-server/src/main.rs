@@ -47,11 +47,16 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Text => logs.init(),
     }
 
+    // Everything that can refuse to start (no cluster on a public address) comes before the
+    // bind.
     let built = startup::build(&config).await?;
+    if let Some(demo) = built.demo {
+        eprintln!("WARNING: {}", demo.notice());
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    if built.demo {
+    if built.demo.is_some() {
         println!("Kubemate is running on the in-memory demo cluster at {base}");
     } else {
         println!("Kubemate is running at {base}");
@@ -67,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("Then: curl -s {base}/api/v1/me -H \"authorization: Bearer $TOKEN\"");
-    tracing::info!(listen = %addr, demo = built.demo, audit_log = %config.audit_log.display(), "serving");
+    tracing::info!(listen = %addr, demo = built.demo.is_some(), audit_log = %config.audit_log.display(), "serving");
     startup::serve(
         built.state,
         listener,

@@ -21,12 +21,40 @@ pub const DEMO_REGISTRIES: &[&str] = &[
     "cr.fluentbit.io",
 ];
 
+/// Why the server runs on the in-memory demo cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demo {
+    /// `--demo` (or the file's `demo: true`) asked for it.
+    Asked,
+    /// No cluster is configured at all, and the server listens on a loopback address only.
+    NoCluster,
+}
+
+impl Demo {
+    /// The notice the server gives at start, on stderr and in its log: nobody should take
+    /// the demo for their cluster.
+    pub fn notice(self) -> &'static str {
+        match self {
+            Demo::Asked => {
+                "DEMO MODE (--demo): Kubemate serves an in-memory demo cluster, not a real one; \
+                 its changes are lost when the server stops"
+            }
+            Demo::NoCluster => {
+                "DEMO MODE: no cluster configuration was found (no --kubeconfig, $KUBECONFIG, \
+                 ~/.kube/config or in-cluster service account), so Kubemate serves an in-memory \
+                 demo cluster, not a real one, on this loopback address only; its changes are \
+                 lost when the server stops"
+            }
+        }
+    }
+}
+
 /// A built server, ready to serve.
 pub struct Built {
     /// The state.
     pub state: AppState,
-    /// True when running on the in-memory demo cluster.
-    pub demo: bool,
+    /// Set when running on the in-memory demo cluster, with why.
+    pub demo: Option<Demo>,
     /// The one-time password of the `admin` user, when this start created it.
     pub admin_password: Option<Password>,
 }
@@ -37,18 +65,47 @@ pub async fn install_crds_in_fake(fake: &FakeCluster) -> Result<(), kubemate_rba
 }
 
 enum Cluster {
-    Demo(FakeCluster),
+    Demo(FakeCluster, Demo),
     Real(Box<KubeClusterClient>),
 }
 
+/// True when the environment names a cluster in any of the places the kube client looks
+/// (`$KUBECONFIG`, `~/.kube/config`, a Pod's service account): then a failure to connect is
+/// an error to report, never a reason to fall back on the demo.
+fn cluster_in_environment() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    set("KUBECONFIG")
+        || set("KUBERNETES_SERVICE_HOST")
+        || std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .is_some_and(|h| std::path::Path::new(&h).join(".kube/config").exists())
+}
+
+/// Whether the demo may stand in for a cluster that is not configured: only when nobody but
+/// this machine can reach the server. On any other address an in-memory cluster with a
+/// well-known demo dataset would pass for the real thing, so the server refuses to start.
+pub fn demo_without_cluster(listen: SocketAddr) -> anyhow::Result<Demo> {
+    if listen.ip().is_loopback() {
+        Ok(Demo::NoCluster)
+    } else {
+        anyhow::bail!(
+            "no cluster configuration was found (no --kubeconfig, $KUBECONFIG, ~/.kube/config or \
+             in-cluster service account) and {listen} is not a loopback address: refusing to serve \
+             the in-memory demo cluster there. Pass --kubeconfig PATH to manage a cluster, \
+             --demo to serve the demo cluster on purpose, or listen on 127.0.0.1"
+        )
+    }
+}
+
 async fn connect(config: &Config) -> anyhow::Result<Cluster> {
-    let demo = || -> anyhow::Result<Cluster> {
+    let demo = |why: Demo| -> anyhow::Result<Cluster> {
         Ok(Cluster::Demo(
             FakeCluster::demo().context("load the demo cluster")?,
+            why,
         ))
     };
     if config.demo {
-        return demo();
+        return demo(Demo::Asked);
     }
     let client_config = ClientConfig {
         kubeconfig: config.kubeconfig.clone(),
@@ -59,28 +116,32 @@ async fn connect(config: &Config) -> anyhow::Result<Cluster> {
         Err(e)
             if e.is(ErrorKind::Config)
                 && config.kubeconfig.is_none()
-                && config.context.is_none() =>
+                && config.context.is_none()
+                && !cluster_in_environment() =>
         {
-            tracing::warn!(error = %e, "no kubeconfig found: running on the in-memory demo cluster");
-            demo()
+            tracing::debug!(error = %e, "no cluster configuration");
+            demo(demo_without_cluster(config.listen)?)
         }
         Err(e) => Err(e).context("connect to the cluster"),
     }
 }
 
-/// Connects (or loads the demo), installs the CRDs, bootstraps Kubemate (namespace, token key,
-/// `admin`) and opens the audit log.
+/// Connects (or loads the demo: with `--demo`, or with no cluster configured on a loopback
+/// address; with no cluster on any other address it refuses, before anything listens),
+/// installs the CRDs, bootstraps Kubemate (namespace, token key, `admin`) and opens the audit
+/// log.
 pub async fn build(config: &Config) -> anyhow::Result<Built> {
     match connect(config).await? {
-        Cluster::Demo(fake) => {
+        Cluster::Demo(fake, why) => {
+            tracing::warn!(listen = %config.listen, "{}", why.notice());
             install_crds_in_fake(&fake).await?;
-            finish(config, Arc::new(fake), true).await
+            finish(config, Arc::new(fake), Some(why)).await
         }
         Cluster::Real(client) => {
             kubemate_rbac::install_crds(&*client, Duration::from_secs(60))
                 .await
                 .context("install Kubemate's CRDs")?;
-            finish(config, Arc::new(*client), false).await
+            finish(config, Arc::new(*client), None).await
         }
     }
 }
@@ -88,7 +149,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
 async fn finish(
     config: &Config,
     cluster: Arc<dyn ClusterClient>,
-    demo: bool,
+    demo: Option<Demo>,
 ) -> anyhow::Result<Built> {
     let rbac = Rbac::new(
         Arc::clone(&cluster),
@@ -101,9 +162,19 @@ async fn finish(
     let boot = rbac.bootstrap().await.context("bootstrap Kubemate")?;
     let audit = FileSink::open(&config.audit_log, true)
         .with_context(|| format!("open the audit log {}", config.audit_log.display()))?;
+    if let Some(torn) = audit.recovered() {
+        // The recovery is in the log too, as an `audit-recover` record.
+        tracing::warn!(audit_log = %config.audit_log.display(), line = torn.line,
+            torn_bytes = torn.bytes, "the audit log ended with a torn line (an interrupted \
+            write): it was kept, and the log continues after it");
+    }
+    if let Some(mode) = audit.exposed_mode() {
+        tracing::warn!(audit_log = %config.audit_log.display(), mode = %format!("{mode:o}"),
+            "others may read the audit log; chmod 600 it");
+    }
     let registries = match &config.image_registries {
         Some(list) => Registries::new(list.iter().cloned()),
-        None if demo => Registries::new(DEMO_REGISTRIES.iter().copied()),
+        None if demo.is_some() => Registries::new(DEMO_REGISTRIES.iter().copied()),
         None => Registries::default(),
     };
     let settings = Settings {
@@ -111,6 +182,8 @@ async fn finish(
         request_timeout: config.request_timeout,
         registries,
         policy_ttl: config.policy_ttl,
+        stream_max_duration: config.stream_max_duration,
+        max_streams_per_user: config.max_streams_per_user,
     };
     Ok(Built {
         state: AppState::new(cluster, Arc::new(rbac), Arc::new(audit), settings),
@@ -145,6 +218,41 @@ pub async fn serve(
         Err(_) => {
             tracing::warn!("requests still in flight after the shutdown grace period");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_stands_in_for_a_missing_cluster_on_loopback_only() {
+        for addr in ["127.0.0.1:8080", "127.3.4.5:1", "[::1]:8080"] {
+            let listen: SocketAddr = addr.parse().expect("address");
+            assert_eq!(
+                demo_without_cluster(listen).expect(addr),
+                Demo::NoCluster,
+                "{addr}"
+            );
+        }
+        for addr in ["0.0.0.0:8080", "[::]:8080", "10.1.2.3:80", "192.0.2.1:0"] {
+            let listen: SocketAddr = addr.parse().expect("address");
+            let refusal = demo_without_cluster(listen).expect_err(addr).to_string();
+            assert!(
+                refusal.contains(&format!("{listen} is not a loopback address"))
+                    && refusal.contains("--kubeconfig")
+                    && refusal.contains("--demo"),
+                "{refusal}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_demo_notices_say_it_is_not_a_real_cluster() {
+        for demo in [Demo::Asked, Demo::NoCluster] {
+            assert!(demo.notice().starts_with("DEMO MODE"), "{demo:?}");
+            assert!(demo.notice().contains("not a real one"), "{demo:?}");
         }
     }
 }

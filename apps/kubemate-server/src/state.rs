@@ -11,7 +11,7 @@ use kubemate_core::{ClusterClient, wizard::Registries};
 use kubemate_rbac::{Policy, Rbac};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::ApiResult;
+use crate::{error::ApiResult, streams::Slots};
 
 /// Settings of the API.
 #[derive(Debug, Clone)]
@@ -19,7 +19,8 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Longest time a request may take (log follow streams excepted: their headers are sent
-    /// within it, the stream then runs until the client or the server stops it).
+    /// within it, the stream then runs until the client leaves, the caller's access ends,
+    /// `stream_max_duration` passes or the server stops).
     pub request_timeout: Duration,
     /// The image registries the app wizard may deploy from.
     pub registries: Registries,
@@ -28,6 +29,11 @@ pub struct Settings {
     /// price of a change made by another replica taking that long to apply here (changes made
     /// through this replica apply at once).
     pub policy_ttl: Duration,
+    /// The longest a stream (a log follow) may run; the client may open a new one.
+    pub stream_max_duration: Duration,
+    /// How many streams one user may have open at a time; the next is refused (429,
+    /// `TooManyStreams`).
+    pub max_streams_per_user: usize,
 }
 
 impl Default for Settings {
@@ -37,6 +43,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             registries: Registries::default(),
             policy_ttl: Duration::from_secs(2),
+            stream_max_duration: Duration::from_secs(30 * 60),
+            max_streams_per_user: 4,
         }
     }
 }
@@ -55,6 +63,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Cancelled when the server shuts down; ends log follow streams.
     pub shutdown: CancellationToken,
+    /// The open streams of each user ([`crate::streams`]).
+    pub streams: Arc<Slots>,
     policy: Arc<tokio::sync::Mutex<Option<CachedPolicy>>>,
 }
 
@@ -75,6 +85,7 @@ impl AppState {
             audit,
             settings: Arc::new(settings),
             shutdown: CancellationToken::new(),
+            streams: Arc::default(),
             policy: Arc::default(),
         }
     }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use kubemate_audit::{AuditSink, FileSink, Query, Record};
+use kubemate_audit::{AuditSink, Query, Record};
 
 use crate::{
     Error, Result,
@@ -57,6 +57,11 @@ pub async fn run(path: &Path, out: Out<'_>, cmd: AuditCommand) -> Result<()> {
 
 fn verify(path: &Path, out: Out<'_>) -> Result<()> {
     let result = kubemate_audit::verify_file(path)?;
+    // A torn line (an interrupted write) is not tampering: it is reported, and the chain is
+    // checked across it.
+    for torn in &result.torn {
+        line(&mut *out, format!("audit log {}: {torn}", path.display()))?;
+    }
     match result.broken {
         None => line(
             out,
@@ -96,7 +101,7 @@ pub async fn query(path: &Path, out: Out<'_>, args: &AuditQueryArgs, now: Timest
         outcome: args.outcome.clone(),
         limit: args.limit,
     };
-    let sink = FileSink::open(path, false)?;
+    let sink = crate::audit::open_log(path, false)?;
     let records: Vec<Record> = sink.query(&query).await?;
     emit(out, args.output, &records, || {
         let mut t = Table::new([

@@ -1,6 +1,7 @@
 //! Container logs of a Pod or of every Pod of a workload, as text; with `follow=true` a
-//! chunked stream of lines that runs until the client leaves, the log ends or the server
-//! shuts down (the request timeout covers only its start).
+//! chunked stream of lines that runs until the client leaves, the log ends, or its
+//! [`StreamGuard`] ends it: the caller's access is gone, the longest stream duration is over,
+//! or the server shuts down (the request timeout covers only its start).
 
 use std::convert::Infallible;
 
@@ -13,7 +14,7 @@ use axum::{
 use futures::StreamExt;
 use kubemate_core::{
     LogOptions, LogStream,
-    catalog::Operation,
+    catalog::{Kind, Operation},
     workload::{self, WorkloadKind},
 };
 use kubemate_rbac::Request;
@@ -28,6 +29,7 @@ use crate::{
     extract::Params,
     params::{ObjectPath, ValidPath, check_name},
     state::AppState,
+    streams::{Guarded, StreamGuard},
 };
 
 /// The routes of this area.
@@ -95,19 +97,55 @@ fn text(body: Body) -> Response {
     response
 }
 
-fn stream(state: &AppState, lines: LogStream) -> Response {
-    let shutdown = state.shutdown.clone().cancelled_owned();
-    let chunks = lines
-        .take_while(|line| {
-            if let Err(e) = line {
-                tracing::warn!(error = %e, "a followed log ended with an error");
-            }
-            std::future::ready(line.is_ok())
+/// A followed log under its [`StreamGuard`]: the lines, until the log ends, the client leaves,
+/// or the guard ends it (access lost, longest duration, shutdown) with a last line saying why.
+fn stream(guard: StreamGuard, lines: LogStream) -> Response {
+    let lines = lines.take_while(|line| {
+        if let Err(e) = line {
+            tracing::warn!(error = %e, "a followed log ended with an error");
+        }
+        std::future::ready(line.is_ok())
+    });
+    let chunks = guard.run(lines).filter_map(|item| {
+        std::future::ready(match item {
+            Guarded::Item(Ok(line)) => Some(format!("{line}\n")),
+            Guarded::Item(Err(_)) => None,
+            Guarded::Ended(end) => Some(format!("{END_PREFIX}{end}\n")),
         })
-        .filter_map(|line| std::future::ready(line.ok()))
-        .map(|line| Ok::<_, Infallible>(format!("{line}\n")))
-        .take_until(shutdown);
-    text(Body::from_stream(chunks))
+    });
+    text(Body::from_stream(chunks.map(Ok::<_, Infallible>)))
+}
+
+/// The start of the last line of a followed log that the server ended.
+pub const END_PREFIX: &str = "[kubemate] log stream closed: ";
+
+/// What reading a Pod's log takes; checked at the start and, for a follow, every second.
+fn pod_log_access(
+    kind: &'static Kind,
+    ns: &str,
+    name: &str,
+) -> impl Fn(&AuthUser) -> ApiResult<()> + Send + Sync + 'static {
+    let (ns, name) = (ns.to_owned(), name.to_owned());
+    move |user| {
+        user.require_visible(&ns, kind, &name)?;
+        user.allow(&[Request::namespaced("get", "", "pods/log", &ns)])
+    }
+}
+
+/// What reading the logs of a workload's Pods takes; checked like [`pod_log_access`].
+fn workload_log_access(
+    wk: WorkloadKind,
+    kind: &'static Kind,
+    ns: &str,
+    name: &str,
+) -> impl Fn(&AuthUser) -> ApiResult<()> + Send + Sync + 'static {
+    let (ns, name) = (ns.to_owned(), name.to_owned());
+    move |user| {
+        user.require_visible(&ns, kind, &name)?;
+        let mut reqs = member_reads(wk, kind, &ns);
+        reqs.push(Request::namespaced("get", "", "pods/log", &ns));
+        user.allow(&reqs)
+    }
 }
 
 /// The log of a Pod, or the logs of every Pod of a workload (each line prefixed with
@@ -130,13 +168,14 @@ pub async fn logs(
     let client = &*state.cluster;
     if kind.plural == "pods" {
         require_op(kind, Operation::Logs)?;
-        user.require_visible(&ns, kind, &name)?;
-        user.allow(&[Request::namespaced("get", "", "pods/log", &ns)])?;
+        let access = pod_log_access(kind, &ns, &name);
+        access(&user)?;
         return Ok(if query.follow {
+            let guard = StreamGuard::open(&state, &user, access)?;
             let lines = workload::follow_pod_logs(client, &ns, &name, &opts)
                 .await
                 .map_err(object_error(kind, &name))?;
-            stream(&state, lines)
+            stream(guard, lines)
         } else {
             let log = workload::pod_logs(client, &ns, &name, &opts)
                 .await
@@ -145,15 +184,14 @@ pub async fn logs(
         });
     }
     let wk = WorkloadKind::of(&kind.resource_type())?;
-    user.require_visible(&ns, kind, &name)?;
-    let mut reqs = member_reads(wk, kind, &ns);
-    reqs.push(Request::namespaced("get", "", "pods/log", &ns));
-    user.allow(&reqs)?;
+    let access = workload_log_access(wk, kind, &ns, &name);
+    access(&user)?;
     Ok(if query.follow {
+        let guard = StreamGuard::open(&state, &user, access)?;
         let lines = workload::follow_logs(client, wk, &ns, &name, &opts)
             .await
             .map_err(object_error(kind, &name))?;
-        stream(&state, lines)
+        stream(guard, lines)
     } else {
         let logs = workload::logs(client, wk, &ns, &name, &opts)
             .await

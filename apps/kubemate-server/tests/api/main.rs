@@ -7,5 +7,7 @@ mod meta;
 mod paths;
 mod resources;
 mod session;
+mod startup;
+mod streams;
 mod support;
 mod workloads;

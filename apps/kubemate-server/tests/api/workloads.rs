@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use http_body_util::BodyExt;
 use kubemate_core::fake::Verb;
+use kubemate_server::routes::logs::END_PREFIX;
 use serde_json::json;
 
 use crate::support::{World, only_policy_reads, world};
@@ -227,8 +228,19 @@ async fn pod_logs_are_text_and_follow_streams_lines() {
         .expect("data");
     let chunk = frame.into_data().expect("data frame");
     assert_eq!(String::from_utf8_lossy(&chunk), "a new line\n");
-    // Shutting down ends the stream.
+    // Shutting down ends the stream, with a last line saying so.
     w.state.shutdown.cancel();
+    let last = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("a last line on shutdown")
+        .expect("a frame")
+        .expect("data")
+        .into_data()
+        .expect("data frame");
+    assert_eq!(
+        String::from_utf8_lossy(&last),
+        format!("{END_PREFIX}the server is shutting down\n")
+    );
     let end = tokio::time::timeout(Duration::from_secs(5), body.frame())
         .await
         .expect("the stream ends on shutdown");
