@@ -4,6 +4,9 @@ use crate::{
     testing::{mk_role, mk_user, rule},
 };
 
+/// Kubemate's namespace in these tests.
+const KM: &str = "kubemate-system";
+
 /// Users and roles of the tables:
 /// - `viewer` reads pods and deployments in `shop`;
 /// - `editor` writes deployments and configmaps in `shop` and `pay`, with menus cicd and audit;
@@ -53,7 +56,7 @@ fn policy() -> Policy {
         erin,
         mk_user("frank", &["ghost"]),
     ];
-    Policy::new(&users, &roles)
+    Policy::new(&users, &roles, KM)
 }
 
 /// user, verb, group, resource, namespace, allowed.
@@ -193,13 +196,13 @@ fn a_stored_admin_role_cannot_be_narrowed() {
         &["shop"],
         &[],
     );
-    let p = Policy::new(&[mk_user("dave", &["admin"])], &[narrowed]);
+    let p = Policy::new(&[mk_user("dave", &["admin"])], &[narrowed], KM);
     assert!(
         p.authorize("dave", &Request::cluster("delete", "", "nodes"))
             .is_allowed()
     );
     // Not stored at all: grants nothing, as the (absent) derived ClusterRole would.
-    let p = Policy::new(&[mk_user("dave", &["admin"])], &[]);
+    let p = Policy::new(&[mk_user("dave", &["admin"])], &[], KM);
     assert!(
         !p.authorize("dave", &Request::cluster("get", "", "nodes"))
             .is_allowed()
@@ -282,7 +285,7 @@ fn deciding_is_fast() {
     let users: Vec<_> = (0..1000)
         .map(|i| mk_user(&format!("u{i}"), &refs))
         .collect();
-    let p = Policy::new(&users, &roles);
+    let p = Policy::new(&users, &roles, KM);
     let n = 200_000u32;
     let start = std::time::Instant::now();
     let mut allowed = 0u32;

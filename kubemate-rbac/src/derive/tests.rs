@@ -258,7 +258,7 @@ proptest! {
 
     #[test]
     fn the_authorizer_and_the_derived_rbac_agree((users, roles) in arb_world()) {
-        let policy = Policy::new(&users, &roles);
+        let policy = Policy::new(&users, &roles, NS);
         let d = derive(&users, &roles, NS);
         for user in ["u0", "u1", "u2"] {
             prop_assert_eq!(policy.namespaces(user), covered(&d, user), "namespaces of {}", user);

@@ -209,7 +209,11 @@ async fn bootstrap_creates_the_admin_once_and_shows_its_password_once() {
         .get_as("kubemate-system", "kubemate-token-key")
         .await
         .expect("key");
-    assert_eq!(key.data.expect("data")["hs256"].0.len(), 64);
+    let ring = keyring::ring_from_secret(&key).expect("a key ring");
+    assert!(ring.retired().is_empty());
+    let data = key.data.expect("data");
+    assert_eq!(data[&format!("key.{}", ring.active_kid())].0.len(), 64);
+    assert!(!data.contains_key("hs256"));
     let admin = w.rbac.user("admin").await.expect("admin");
     assert_eq!(admin.spec.roles, ["admin"]);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Login, lockout, token revocation, and what error messages never say.
 
 use super::*;
-use crate::{Error, Token, token::TokenKey};
+use crate::{Error, KeyRing, Token};
 
 fn pw(s: &str) -> Password {
     Password::new(s)
@@ -35,17 +35,24 @@ async fn login_issues_a_token_that_every_replica_accepts() {
     assert_eq!(status.failed_logins, 0);
     // The pure check a server holding a Policy makes.
     let policy = w.rbac.policy().await.expect("policy");
-    let key = replica.token_key().await.expect("key");
+    let keys = replica.token_keys().await.expect("keys");
     let now = Timestamp::from_second(START + 10).expect("time");
-    crate::verify_token(key, &policy, &login.token, now).expect("valid");
+    crate::verify_token(&keys, &policy, &login.token, now).expect("valid");
     w.advance(3600);
     let err = replica
         .authenticate(&login.token)
         .await
         .expect_err("expired");
     assert_eq!(err.to_string(), "invalid token: expired");
-    let forged = TokenKey::generate()
-        .issue("admin", 0, now, Duration::from_secs(60))
+    let admin_uid = w.rbac.user("admin").await.expect("admin").metadata.uid;
+    let forged = KeyRing::generate()
+        .issue(
+            "admin",
+            admin_uid.as_deref().expect("uid"),
+            0,
+            now,
+            Duration::from_secs(60),
+        )
         .expect("forged")
         .0;
     assert_eq!(
