@@ -199,8 +199,7 @@ struct Subject {
 
 /// True for the core group's Secrets, their subresources included.
 fn is_secrets(req: &Request<'_>) -> bool {
-    req.group.is_empty()
-        && (req.resource == "secrets" || req.resource.starts_with("secrets/"))
+    req.group.is_empty() && (req.resource == "secrets" || req.resource.starts_with("secrets/"))
 }
 
 /// The in-memory permissions of every user: the authorizer.
@@ -371,7 +370,9 @@ impl Policy {
             ));
         };
         if s.uid.is_empty() || s.uid != claims.uid {
-            return Err(Error::InvalidToken("issued to another account of that name"));
+            return Err(Error::InvalidToken(
+                "issued to another account of that name",
+            ));
         }
         if s.generation != claims.generation {
             return Err(Error::InvalidToken("revoked"));

@@ -296,8 +296,8 @@ pub fn derive(users: &[User], roles: &[Role], namespace: &str) -> Derived {
                 }),
                 Namespaces::Only(set) => {
                     for ns in set {
-                        let own_role = set.len() == 1
-                            || (ns == namespace && reserved_roles.contains(role));
+                        let own_role =
+                            set.len() == 1 || (ns == namespace && reserved_roles.contains(role));
                         let kind = if own_role { "Role" } else { "ClusterRole" };
                         out.role_bindings.push(RoleBinding {
                             metadata: meta(Some(ns)),

@@ -38,9 +38,7 @@ pub use resources::{
     ADMIN_ROLE, Namespaces, PasswordHash, Role, RoleSpec, Rule, User, UserSpec, UserStatus,
 };
 pub use service::keyring::verify_token;
-pub use service::{
-    Actor, Bootstrap, Config, Login, NewUser, Rbac, Rotation, impersonating_client,
-};
+pub use service::{Actor, Bootstrap, Config, Login, NewUser, Rbac, Rotation, impersonating_client};
 pub use token::{Claims, KeyRing, Token, TokenKey};
 
 #[cfg(test)]

@@ -242,9 +242,7 @@ impl Rbac {
                 metadata: ObjectMeta {
                     name: Some(self.config.token_key_secret.clone()),
                     namespace: Some(ns.clone()),
-                    labels: Some(
-                        [(MANAGED_BY.to_owned(), MANAGED_BY_VALUE.to_owned())].into(),
-                    ),
+                    labels: Some([(MANAGED_BY.to_owned(), MANAGED_BY_VALUE.to_owned())].into()),
                     ..Default::default()
                 },
                 data: Some(secret_data(&ring)?),
@@ -325,7 +323,11 @@ impl Rbac {
     }
 
     /// Issues a token for `user` (as stored: its uid and token generation) at `now`.
-    pub(crate) async fn issue_token(&self, user: &User, now: Timestamp) -> Result<(Token, Timestamp)> {
+    pub(crate) async fn issue_token(
+        &self,
+        user: &User,
+        now: Timestamp,
+    ) -> Result<(Token, Timestamp)> {
         let uid = user
             .metadata
             .uid

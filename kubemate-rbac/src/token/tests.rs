@@ -70,12 +70,18 @@ fn a_retired_key_verifies_during_its_grace_only_and_unknown_ids_never() {
     second.verify(&new, at(2_002)).expect("new token");
     second.verify(&old, at(5_599)).expect("within grace");
     assert_eq!(
-        second.verify(&old, at(5_600)).expect_err("after").to_string(),
+        second
+            .verify(&old, at(5_600))
+            .expect_err("after")
+            .to_string(),
         "invalid token: signed with a retired key"
     );
     // The first ring does not know the new key.
     assert_eq!(
-        first.verify(&new, at(2_002)).expect_err("unknown").to_string(),
+        first
+            .verify(&new, at(2_002))
+            .expect_err("unknown")
+            .to_string(),
         "invalid token: unknown key id"
     );
     // Rotating again after the grace drops the expired key.
@@ -84,7 +90,10 @@ fn a_retired_key_verifies_during_its_grace_only_and_unknown_ids_never() {
     assert_eq!(kids, [second.active_kid()]);
     assert!(!third.knows(first.active_kid()));
     assert_eq!(
-        third.verify(&old, at(6_001)).expect_err("dropped").to_string(),
+        third
+            .verify(&old, at(6_001))
+            .expect_err("dropped")
+            .to_string(),
         "invalid token: unknown key id"
     );
     // A retired key still inside its grace is kept by a rotation.
@@ -115,14 +124,18 @@ fn a_token_without_a_key_id_or_a_uid_is_refused() {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &old, &key).expect("encode"),
     );
     assert_eq!(
-        ring.verify(&no_kid, at(11)).expect_err("no kid").to_string(),
+        ring.verify(&no_kid, at(11))
+            .expect_err("no kid")
+            .to_string(),
         "invalid token: no key id"
     );
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(ring.active_kid().to_owned());
     let no_uid = Token::new(jsonwebtoken::encode(&header, &old, &key).expect("encode"));
     assert_eq!(
-        ring.verify(&no_uid, at(11)).expect_err("no uid").to_string(),
+        ring.verify(&no_uid, at(11))
+            .expect_err("no uid")
+            .to_string(),
         "invalid token: malformed token"
     );
 }
@@ -133,7 +146,10 @@ fn debug_shows_key_ids_and_times_never_keys() {
     let shown = format!("{ring:?}");
     assert!(shown.contains(ring.active_kid()), "{shown}");
     assert!(shown.contains(&ring.retired()[0].kid), "{shown}");
-    for bytes in [ring.active_key().as_bytes(), ring.retired()[0].key().as_bytes()] {
+    for bytes in [
+        ring.active_key().as_bytes(),
+        ring.retired()[0].key().as_bytes(),
+    ] {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let list = format!("{bytes:?}");
         assert!(!shown.contains(&hex) && !shown.contains(&list), "{shown}");
