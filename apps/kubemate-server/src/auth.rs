@@ -54,10 +54,12 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        let key = state.rbac.token_key().await?;
+        // Re-read when the token names a key this server does not hold yet (a rotation made
+        // by the CLI or another replica), at most once a second.
+        let keys = state.rbac.token_keys_for(&token).await?;
         let policy = state.policy().await?;
         let now = (state.rbac.config().clock)();
-        let claims = verify_token(key, &policy, &token, now)?;
+        let claims = verify_token(&keys, &policy, &token, now)?;
         if let Some(ctx) = parts.extensions.get::<AuditCtx>() {
             ctx.set_user(&claims.sub);
         }
