@@ -8,5 +8,6 @@ mod operations;
 mod rbac;
 mod server;
 mod storage;
+mod tokens;
 mod wizard;
 mod workload;
