@@ -12,7 +12,7 @@
 //! role naming the namespace, not one over all namespaces, not `admin` — nor on Secrets across
 //! all namespaces (which include them). Kubernetes RBAC has no deny to say this for a role over
 //! all namespaces (a ClusterRoleBinding), so there the authorizer is stricter than the derived
-//! RBAC; see [`derive`](crate::derive) for roles that name the namespace.
+//! RBAC; see [`derive`](mod@crate::derive) for roles that name the namespace.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -143,7 +143,7 @@ impl Decision {
         matches!(self, Decision::Allow)
     }
 
-    /// `Ok` when allowed, [`Error::Forbidden`](crate::Error::Forbidden) otherwise.
+    /// `Ok` when allowed, [`Error::Forbidden`] otherwise.
     pub fn into_result(self) -> Result<()> {
         match self {
             Decision::Allow => Ok(()),

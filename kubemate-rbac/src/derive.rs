@@ -1,5 +1,5 @@
 //! The Kubernetes RBAC objects derived from the `User` and `Role` resources, computed without
-//! I/O. [`reconcile`](crate::reconcile) makes the cluster match them.
+//! I/O. [`reconcile`](mod@crate::reconcile) makes the cluster match them.
 //!
 //! - every user gets a ServiceAccount `kubemate-user-<user>` in Kubemate's namespace;
 //! - a role for one namespace becomes a Role `kubemate.<role>` there; for several namespaces or
