@@ -5,6 +5,14 @@
 //! namespace, which namespaces may they see, which console sections. Its semantics are those of
 //! the Kubernetes RBAC objects Kubemate derives from the same resources, so the apiserver and
 //! Kubemate agree (the integration tests compare them request by request).
+//!
+//! One exception, on purpose: Kubemate's own namespace is reserved. Its Secrets hold the token
+//! signing keys and the first administrator's password, and the server reads with its own
+//! identity once the authorizer allowed, so no role grants anything on Secrets there — not a
+//! role naming the namespace, not one over all namespaces, not `admin` — nor on Secrets across
+//! all namespaces (which include them). Kubernetes RBAC has no deny to say this for a role over
+//! all namespaces (a ClusterRoleBinding), so there the authorizer is stricter than the derived
+//! RBAC; see [`derive`](mod@crate::derive) for roles that name the namespace.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -12,8 +20,10 @@ use std::{
 };
 
 use crate::{
-    DenyReason,
+    DenyReason, Error, Result,
+    derive::DEFAULT_NAMESPACE,
     resources::{ADMIN_ROLE, Namespaces, Role, Rule, User, WILDCARD, admin_spec, role_name},
+    token::Claims,
 };
 
 mod escalation;
@@ -124,11 +134,11 @@ impl Decision {
         matches!(self, Decision::Allow)
     }
 
-    /// `Ok` when allowed, [`Error::Forbidden`](crate::Error::Forbidden) otherwise.
-    pub fn into_result(self) -> crate::Result<()> {
+    /// `Ok` when allowed, [`Error::Forbidden`] otherwise.
+    pub fn into_result(self) -> Result<()> {
         match self {
             Decision::Allow => Ok(()),
-            Decision::Deny(reason) => Err(crate::Error::Forbidden(reason)),
+            Decision::Deny(reason) => Err(Error::Forbidden(reason)),
         }
     }
 }
@@ -171,22 +181,41 @@ impl CompiledRole {
 
 #[derive(Debug)]
 struct Subject {
+    uid: String,
     disabled: bool,
     generation: i64,
     admin: bool,
     roles: Vec<Arc<CompiledRole>>,
 }
 
+/// True for the core group's Secrets, their subresources included.
+fn is_secrets(req: &Request<'_>) -> bool {
+    req.group.is_empty() && (req.resource == "secrets" || req.resource.starts_with("secrets/"))
+}
+
 /// The in-memory permissions of every user: the authorizer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Policy {
     users: HashMap<String, Subject>,
+    namespace: String,
+}
+
+impl Default for Policy {
+    /// No user, and the default Kubemate namespace reserved.
+    fn default() -> Self {
+        Policy {
+            users: HashMap::new(),
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+        }
+    }
 }
 
 impl Policy {
-    /// Builds the policy from the users and roles. Roles a user names that do not exist grant
-    /// nothing; the stored role named `admin` always has the built-in definition.
-    pub fn new(users: &[User], roles: &[Role]) -> Self {
+    /// Builds the policy from the users and roles of the Kubemate install whose namespace is
+    /// `namespace` (reserved: see the [module](self) documentation). Roles a user names that do
+    /// not exist grant nothing; the stored role named `admin` always has the built-in
+    /// definition.
+    pub fn new(users: &[User], roles: &[Role], namespace: &str) -> Self {
         // Like Kubernetes, a binding to a role that is not stored grants nothing, even for
         // `admin` (bootstrap stores it): the authorizer and the derived RBAC agree.
         let compiled: HashMap<&str, Arc<CompiledRole>> = roles
@@ -205,6 +234,7 @@ impl Policy {
                     .filter_map(|name| compiled.get(name.as_str()).cloned())
                     .collect();
                 let subject = Subject {
+                    uid: u.metadata.uid.clone().unwrap_or_default(),
                     disabled: u.spec.disabled,
                     generation: u.spec.token_generation,
                     admin: u.spec.roles.iter().any(|r| r == ADMIN_ROLE)
@@ -214,7 +244,21 @@ impl Policy {
                 (u.account().to_owned(), subject)
             })
             .collect();
-        Policy { users }
+        Policy {
+            users,
+            namespace: namespace.to_owned(),
+        }
+    }
+
+    /// Kubemate's namespace, whose Secrets no role reaches.
+    pub fn reserved_namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// True for a request on Kubemate's own Secrets: Secrets in its namespace, or across all
+    /// namespaces (which include them).
+    pub fn is_reserved(&self, req: &Request<'_>) -> bool {
+        is_secrets(req) && req.namespace.is_none_or(|ns| ns == self.namespace)
     }
 
     fn active(&self, user: &str) -> Result<&Subject, DenyReason> {
@@ -229,6 +273,10 @@ impl Policy {
     pub fn authorize(&self, user: &str, req: &Request<'_>) -> Decision {
         match self.active(user) {
             Err(reason) => Decision::Deny(reason),
+            Ok(_) if self.is_reserved(req) => Decision::Deny(DenyReason::Reserved {
+                user: user.to_owned(),
+                request: req.describe(),
+            }),
             Ok(s) if s.roles.iter().any(|r| r.allows(req)) => Decision::Allow,
             Ok(_) => Decision::Deny(DenyReason::NotPermitted {
                 user: user.to_owned(),
@@ -301,6 +349,26 @@ impl Policy {
     /// valid only while its generation equals this.
     pub fn token_generation(&self, user: &str) -> Option<i64> {
         self.active(user).ok().map(|s| s.generation)
+    }
+
+    /// Does the account still accept a token with these (verified) claims? The account must
+    /// exist and be enabled, be the same account (uid: a deleted and re-created user of the
+    /// same name has another one) and not have revoked it (same token generation).
+    pub fn check_token(&self, claims: &Claims) -> Result<()> {
+        let Ok(s) = self.active(&claims.sub) else {
+            return Err(Error::InvalidToken(
+                "the user does not exist or is disabled",
+            ));
+        };
+        if s.uid.is_empty() || s.uid != claims.uid {
+            return Err(Error::InvalidToken(
+                "issued to another account of that name",
+            ));
+        }
+        if s.generation != claims.generation {
+            return Err(Error::InvalidToken("revoked"));
+        }
+        Ok(())
     }
 
     pub(crate) fn roles_of(&self, user: &str) -> &[Arc<CompiledRole>] {

@@ -1,5 +1,5 @@
 //! The Kubernetes RBAC objects derived from the `User` and `Role` resources, computed without
-//! I/O. [`reconcile`](crate::reconcile) makes the cluster match them.
+//! I/O. [`reconcile`](mod@crate::reconcile) makes the cluster match them.
 //!
 //! - every user gets a ServiceAccount `kubemate-user-<user>` in Kubemate's namespace;
 //! - a role for one namespace becomes a Role `kubemate.<role>` there; for several namespaces or
@@ -7,6 +7,15 @@
 //! - each (enabled user, role) pair becomes a RoleBinding `kubemate.<role>.<user>` in each of
 //!   the role's namespaces, or a ClusterRoleBinding for a role over all namespaces, whose subject
 //!   is the user's ServiceAccount.
+//!
+//! Kubemate's own namespace is reserved (its Secrets hold the token keys and the first
+//! administrator's password; see [`Policy`](crate::Policy)): a binding there never grants
+//! Secrets. A role that names it and whose rules reach Secrets gets, in that namespace, a Role
+//! `kubemate.<role>` of its rules without Secrets ([`without_secrets`]), to which the
+//! RoleBinding there refers. A role over all namespaces is bound by a ClusterRoleBinding, and
+//! Kubernetes RBAC cannot except a namespace or a resource from one: there the authorizer
+//! refuses what the RBAC would allow, and nothing reaches the cluster without the authorizer
+//! (reads use the server's identity only once it allowed them).
 //!
 //! Names join the parts with dots: user and role names are RFC 1123 labels, which have no dots,
 //! so the names cannot collide, and dots are valid in every Kubernetes object name.
@@ -30,7 +39,9 @@ use k8s_openapi::{
 };
 use kube::Resource;
 
-use crate::resources::{ADMIN_ROLE, Namespaces, Role, RoleSpec, User, admin_spec, role_name};
+use crate::resources::{
+    ADMIN_ROLE, Namespaces, Role, RoleSpec, Rule, User, WILDCARD, admin_spec, role_name,
+};
 
 /// Label naming what manages an object; its value is [`MANAGED_BY_VALUE`].
 pub const MANAGED_BY: &str = "kubemate.io/managed-by";
@@ -99,8 +110,8 @@ fn labels(namespace: &str, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     labels
 }
 
-fn policy_rules(spec: &RoleSpec) -> Vec<PolicyRule> {
-    spec.rules
+fn policy_rules(rules: &[Rule]) -> Vec<PolicyRule> {
+    rules
         .iter()
         .map(|r| PolicyRule {
             verbs: r.verbs.clone(),
@@ -109,6 +120,58 @@ fn policy_rules(spec: &RoleSpec) -> Vec<PolicyRule> {
             ..Default::default()
         })
         .collect()
+}
+
+/// What Kubernetes RBAC may grant of `rules` in Kubemate's own namespace: the same without
+/// anything that reaches the core group's Secrets. An entry naming Secrets is removed; a
+/// wildcard resource (`*`, `*/sub`) of the core group (`""` or `*`) is kept only for the other
+/// API groups the rule names, since RBAC cannot say "every resource but Secrets". That can grant
+/// less than the role says there (never more); the authorizer decides the rest.
+pub fn without_secrets(rules: &[Rule]) -> Vec<Rule> {
+    let core = |g: &String| g.is_empty() || g == WILDCARD;
+    let reaches = |r: &String| {
+        r == WILDCARD || r == "secrets" || r.starts_with("secrets/") || r.starts_with("*/")
+    };
+    let mut out = Vec::new();
+    for rule in rules {
+        if !rule.api_groups.iter().any(core) || !rule.resources.iter().any(reaches) {
+            out.push(rule.clone());
+            continue;
+        }
+        let kept: Vec<String> = rule
+            .resources
+            .iter()
+            .filter(|r| !reaches(r))
+            .cloned()
+            .collect();
+        if !kept.is_empty() {
+            out.push(Rule {
+                verbs: rule.verbs.clone(),
+                api_groups: rule.api_groups.clone(),
+                resources: kept,
+            });
+        }
+        let others: Vec<String> = rule
+            .api_groups
+            .iter()
+            .filter(|g| !core(g))
+            .cloned()
+            .collect();
+        let wildcards: Vec<String> = rule
+            .resources
+            .iter()
+            .filter(|r| *r == WILDCARD || r.starts_with("*/"))
+            .cloned()
+            .collect();
+        if !others.is_empty() && !wildcards.is_empty() {
+            out.push(Rule {
+                verbs: rule.verbs.clone(),
+                api_groups: others,
+                resources: wildcards,
+            });
+        }
+    }
+    out
 }
 
 /// The effective spec of a role: the built-in one for `admin`.
@@ -126,6 +189,9 @@ fn effective_spec(role: &Role) -> RoleSpec {
 pub fn derive(users: &[User], roles: &[Role], namespace: &str) -> Derived {
     let mut out = Derived::default();
     let mut scopes: HashMap<&str, Namespaces> = HashMap::new();
+    // Roles over several namespaces, Kubemate's among them, whose rules reach Secrets: bound
+    // there to a Role of their own (see the module documentation).
+    let mut reserved_roles: BTreeSet<&str> = BTreeSet::new();
     for role in roles {
         let name = role_name(role);
         if name.is_empty() {
@@ -140,19 +206,39 @@ pub fn derive(users: &[User], roles: &[Role], namespace: &str) -> Derived {
             owner_references: owner(role),
             ..Default::default()
         };
+        let reserved_rules = without_secrets(&spec.rules);
+        let rules_for = |ns: &str| {
+            if ns == namespace {
+                policy_rules(&reserved_rules)
+            } else {
+                policy_rules(&spec.rules)
+            }
+        };
         match &scope {
             Namespaces::Only(set) if set.len() == 1 => {
-                let ns = set.iter().next().map(String::as_str);
+                let ns = set.iter().next().map(String::as_str).unwrap_or_default();
                 out.roles.push(rbac::Role {
-                    metadata: meta(ns),
-                    rules: Some(policy_rules(&spec)),
+                    metadata: meta(Some(ns)),
+                    rules: Some(rules_for(ns)),
                 });
             }
-            _ => out.cluster_roles.push(ClusterRole {
-                metadata: meta(None),
-                rules: Some(policy_rules(&spec)),
-                ..Default::default()
-            }),
+            _ => {
+                out.cluster_roles.push(ClusterRole {
+                    metadata: meta(None),
+                    rules: Some(policy_rules(&spec.rules)),
+                    ..Default::default()
+                });
+                if scope != Namespaces::All
+                    && scope.contains(namespace)
+                    && reserved_rules != spec.rules
+                {
+                    out.roles.push(rbac::Role {
+                        metadata: meta(Some(namespace)),
+                        rules: Some(policy_rules(&reserved_rules)),
+                    });
+                    reserved_roles.insert(name);
+                }
+            }
         }
         scopes.insert(name, scope);
     }
@@ -209,12 +295,10 @@ pub fn derive(users: &[User], roles: &[Role], namespace: &str) -> Derived {
                     subjects: Some(vec![subject.clone()]),
                 }),
                 Namespaces::Only(set) => {
-                    let kind = if set.len() == 1 {
-                        "Role"
-                    } else {
-                        "ClusterRole"
-                    };
                     for ns in set {
+                        let own_role =
+                            set.len() == 1 || (ns == namespace && reserved_roles.contains(role));
+                        let kind = if own_role { "Role" } else { "ClusterRole" };
                         out.role_bindings.push(RoleBinding {
                             metadata: meta(Some(ns)),
                             role_ref: role_ref(kind),

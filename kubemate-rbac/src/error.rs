@@ -29,6 +29,13 @@ pub enum DenyReason {
         /// The area's code.
         area: &'static str,
     },
+    /// The request is on Kubemate's own Secrets, which no role grants.
+    Reserved {
+        /// The user.
+        user: String,
+        /// What was asked.
+        request: String,
+    },
     /// The console section is not among the user's menu codes.
     MenuNotGranted {
         /// The user.
@@ -46,6 +53,10 @@ impl fmt::Display for DenyReason {
             DenyReason::NotPermitted { user, request } => {
                 write!(f, "user \"{user}\" may not {request}")
             }
+            DenyReason::Reserved { user, request } => write!(
+                f,
+                "user \"{user}\" may not {request}: Kubemate's own Secrets are reserved"
+            ),
             DenyReason::AdminOnly { user, area } => {
                 write!(
                     f,

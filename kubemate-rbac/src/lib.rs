@@ -11,7 +11,7 @@
 //!   administrator; with the same answers as the apiserver gives for the derived RBAC;
 //! - refuses escalation: nobody grants more than they hold, nor changes their own roles;
 //! - logs users in ([`Rbac::login`]) with argon2id password hashes and signed, expiring,
-//!   revocable tokens.
+//!   revocable tokens, whose signing key can be rotated ([`Rbac::rotate_token_key`]).
 //!
 //! [`Rbac`] gathers the operations on a cluster; [`Rbac::client_for`] gives the client that
 //! impersonates a user's ServiceAccount, so that Kubernetes enforces the same permissions
@@ -37,9 +37,9 @@ pub use reconcile::{Report, Scope, reconcile};
 pub use resources::{
     ADMIN_ROLE, Namespaces, PasswordHash, Role, RoleSpec, Rule, User, UserSpec, UserStatus,
 };
-pub use service::login::verify_token;
-pub use service::{Actor, Bootstrap, Config, Login, NewUser, Rbac, impersonating_client};
-pub use token::{Claims, Token, TokenKey};
+pub use service::keyring::verify_token;
+pub use service::{Actor, Bootstrap, Config, Login, NewUser, Rbac, Rotation, impersonating_client};
+pub use token::{Claims, KeyRing, Token, TokenKey};
 
 #[cfg(test)]
 mod testing;

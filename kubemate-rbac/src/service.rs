@@ -13,15 +13,16 @@ use crate::{
     derive::{DEFAULT_NAMESPACE, derive, service_account_name},
     reconcile::{Report, Scope, reconcile},
     resources::{GROUP, Role, RoleSpec, User, user_not_found, validate_name},
-    token::TokenKey,
 };
 
 pub mod bootstrap;
+pub mod keyring;
 pub mod login;
 mod roles;
 mod users;
 
 pub use bootstrap::Bootstrap;
+pub use keyring::Rotation;
 pub use login::Login;
 pub use users::NewUser;
 
@@ -39,8 +40,12 @@ pub struct Config {
     pub max_failed_logins: u32,
     /// How long a locked account stays locked.
     pub lockout: Duration,
-    /// The Secret holding the token signing key (created if missing).
+    /// The Secret holding the token signing keys, a key ring (created if missing).
     pub token_key_secret: String,
+    /// How long a key retired by [`Rbac::rotate_token_key`] still verifies the tokens it
+    /// signed; `None` for the token lifetime (`token_ttl`), so that no token issued before a
+    /// rotation is refused before it expires.
+    pub token_key_grace: Option<Duration>,
     /// The Secret an operator may create with the first admin's password (key `password`).
     pub admin_password_secret: String,
     /// The clock.
@@ -55,6 +60,7 @@ impl Default for Config {
             max_failed_logins: 5,
             lockout: Duration::from_secs(15 * 60),
             token_key_secret: "kubemate-token-key".to_owned(),
+            token_key_grace: None,
             admin_password_secret: "kubemate-admin-password".to_owned(),
             clock: Arc::new(Timestamp::now),
         }
@@ -69,8 +75,16 @@ impl fmt::Debug for Config {
             .field("max_failed_logins", &self.max_failed_logins)
             .field("lockout", &self.lockout)
             .field("token_key_secret", &self.token_key_secret)
+            .field("token_key_grace", &self.token_key_grace)
             .field("admin_password_secret", &self.admin_password_secret)
             .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The grace period of a retired token key: `token_key_grace`, else `token_ttl`.
+    pub fn token_key_grace(&self) -> Duration {
+        self.token_key_grace.unwrap_or(self.token_ttl)
     }
 }
 
@@ -78,7 +92,7 @@ impl fmt::Debug for Config {
 pub struct Rbac {
     client: Arc<dyn ClusterClient>,
     config: Config,
-    key: tokio::sync::OnceCell<TokenKey>,
+    keys: keyring::KeyCache,
 }
 
 impl fmt::Debug for Rbac {
@@ -236,7 +250,7 @@ impl Rbac {
         Rbac {
             client,
             config,
-            key: tokio::sync::OnceCell::new(),
+            keys: keyring::KeyCache::default(),
         }
     }
 
@@ -277,7 +291,7 @@ impl Rbac {
     pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
         let users = self.users().await?;
         let roles = self.roles().await?;
-        let policy = Policy::new(&users, &roles);
+        let policy = Policy::new(&users, &roles, &self.config.namespace);
         Ok(Snapshot {
             users,
             roles,

@@ -9,5 +9,6 @@ mod paths;
 mod rbac;
 mod server;
 mod storage;
+mod tokens;
 mod wizard;
 mod workload;

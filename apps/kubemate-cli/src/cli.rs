@@ -136,6 +136,24 @@ pub enum Command {
     /// Query and verify the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The signing key of Kubemate's login tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `kubemate token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Rotate the token signing key: a new key signs new tokens, the previous one still
+    /// verifies the tokens it signed for a grace period, keys past theirs are removed. Prints
+    /// the key ids and the grace, never a key.
+    RotateKey {
+        /// How long the previous key still verifies the tokens it signed, in seconds; default:
+        /// the default token lifetime (28800). Give the server's token lifetime if it differs,
+        /// so that no token is refused before it expires; 0 refuses them at once.
+        #[arg(long, value_name = "SECONDS")]
+        grace: Option<u64>,
+    },
 }
 
 /// `kubemate crds ...`.

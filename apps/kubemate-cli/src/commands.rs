@@ -16,6 +16,7 @@ pub mod get;
 pub mod nodes;
 pub mod ns;
 pub mod roles;
+pub mod token;
 pub mod users;
 pub mod workload;
 
@@ -140,6 +141,7 @@ pub async fn execute(command: Command, env: &Env, io: &mut Io<'_>) -> Result<()>
         Command::Nodes(args) => nodes::run(env, io.out, &args).await,
         Command::Ns(cmd) => ns::run(env, io.out, cmd).await,
         Command::App(cmd) => app::run(env, io, cmd).await,
+        Command::Token(cmd) => token::run(env, io.out, cmd).await,
         Command::Audit(_) => Err(Error::new(
             "InternalError",
             "audit commands read the audit log, not the cluster",

@@ -56,10 +56,12 @@ fn bearer(parts: &Parts) -> Result<Token, ApiError> {
 /// its tokens revoked) against the current authorizer: at the start of every request, and
 /// again every second for as long as a stream lasts.
 pub async fn authenticate(state: &AppState, token: Token) -> Result<AuthUser, ApiError> {
-    let key = state.rbac.token_key().await?;
+    // Re-read when the token names a key this server does not hold yet (a rotation made by
+    // the CLI or another replica), at most once a second.
+    let keys = state.rbac.token_keys_for(&token).await?;
     let policy = state.policy().await?;
     let now = (state.rbac.config().clock)();
-    let claims = verify_token(key, &policy, &token, now)?;
+    let claims = verify_token(&keys, &policy, &token, now)?;
     Ok(AuthUser {
         name: claims.sub,
         policy,

@@ -4,6 +4,9 @@ use crate::{
     testing::{mk_role, mk_user, rule},
 };
 
+/// Kubemate's namespace in these tests.
+const KM: &str = "kubemate-system";
+
 /// Users and roles of the tables:
 /// - `viewer` reads pods and deployments in `shop`;
 /// - `editor` writes deployments and configmaps in `shop` and `pay`, with menus cicd and audit;
@@ -53,7 +56,7 @@ fn policy() -> Policy {
         erin,
         mk_user("frank", &["ghost"]),
     ];
-    Policy::new(&users, &roles)
+    Policy::new(&users, &roles, KM)
 }
 
 /// user, verb, group, resource, namespace, allowed.
@@ -136,6 +139,135 @@ fn denials_say_why() {
     );
 }
 
+/// Every verb of the API on a resource.
+const ALL_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+#[test]
+fn kubemates_own_secrets_are_reserved_whatever_the_role() {
+    let roles = [
+        // Names Kubemate's namespace explicitly.
+        mk_role(
+            "keeper",
+            vec![rule(ALL_VERBS, &[""], &["secrets", "configmaps"])],
+            &[KM, "shop"],
+            &[],
+        ),
+        // Covers it through `*`, with a wildcard resource.
+        mk_role("everywhere", vec![rule(&["*"], &[""], &["*"])], &["*"], &[]),
+        Role::admin(),
+    ];
+    let users = [
+        mk_user("kim", &["keeper"]),
+        mk_user("eve", &["everywhere"]),
+        mk_user("dave", &["admin"]),
+    ];
+    let p = Policy::new(&users, &roles, KM);
+    assert_eq!(p.reserved_namespace(), KM);
+    for user in ["kim", "eve", "dave"] {
+        for &verb in ALL_VERBS {
+            for resource in ["secrets", "secrets/anything"] {
+                let req = Request::namespaced(verb, "", resource, KM);
+                assert_eq!(
+                    p.authorize(user, &req),
+                    Decision::Deny(DenyReason::Reserved {
+                        user: user.into(),
+                        request: format!("{verb} {resource} in namespace \"{KM}\""),
+                    }),
+                    "{user} {verb} {resource}"
+                );
+            }
+            // Across all namespaces includes Kubemate's.
+            let everywhere = Request::cluster(verb, "", "secrets");
+            assert!(
+                !p.authorize(user, &everywhere).is_allowed(),
+                "{user} {verb}"
+            );
+            // Secrets elsewhere, and everything else in Kubemate's namespace, follow the role.
+            let shop = Request::namespaced(verb, "", "secrets", "shop");
+            assert!(p.authorize(user, &shop).is_allowed(), "{user} {verb} shop");
+            let configmaps = Request::namespaced(verb, "", "configmaps", KM);
+            assert!(
+                p.authorize(user, &configmaps).is_allowed(),
+                "{user} {verb} cm"
+            );
+        }
+    }
+    // Only the core group's Secrets are Kubemate's.
+    let other_group = Request::namespaced("get", "example.com", "secrets", KM);
+    assert!(p.authorize("dave", &other_group).is_allowed());
+    assert!(
+        !p.authorize("eve", &Request::namespaced("get", "apps", "secrets", KM))
+            .is_allowed(),
+        "eve's role is the core group only"
+    );
+    let denied = p
+        .authorize("dave", &Request::namespaced("get", "", "secrets", KM))
+        .into_result()
+        .expect_err("reserved");
+    assert_eq!(
+        denied.to_string(),
+        format!(
+            "forbidden: user \"dave\" may not get secrets in namespace \"{KM}\": Kubemate's \
+             own Secrets are reserved"
+        )
+    );
+    // The reserved namespace is the install's, whatever its name.
+    let other = Policy::new(&users, &roles, "shop");
+    assert!(
+        other
+            .authorize("kim", &Request::namespaced("get", "", "secrets", KM))
+            .is_allowed()
+    );
+    assert!(
+        !other
+            .authorize("kim", &Request::namespaced("get", "", "secrets", "shop"))
+            .is_allowed()
+    );
+}
+
+#[test]
+fn a_token_is_accepted_only_by_the_account_it_was_issued_to() {
+    let mut alice = mk_user("alice", &[]);
+    alice.metadata.uid = Some("uid-1".into());
+    alice.spec.token_generation = 2;
+    let mut nouid = mk_user("nouid", &[]);
+    nouid.metadata.uid = None;
+    let p = Policy::new(&[alice, nouid], &[], KM);
+    let claims = |sub: &str, uid: &str, generation| crate::Claims {
+        sub: sub.into(),
+        uid: uid.into(),
+        generation,
+        iat: 0,
+        exp: 1,
+        iss: crate::token::ISSUER.into(),
+    };
+    p.check_token(&claims("alice", "uid-1", 2))
+        .expect("same account");
+    let why = |c| p.check_token(&c).expect_err("refused").to_string();
+    assert_eq!(
+        why(claims("alice", "uid-0", 2)),
+        "invalid token: issued to another account of that name"
+    );
+    assert_eq!(why(claims("alice", "uid-1", 1)), "invalid token: revoked");
+    assert_eq!(
+        why(claims("bob", "uid-1", 2)),
+        "invalid token: the user does not exist or is disabled"
+    );
+    assert_eq!(
+        why(claims("nouid", "", 0)),
+        "invalid token: issued to another account of that name"
+    );
+}
+
 #[test]
 fn visible_namespaces_are_the_union_of_the_roles() {
     let p = policy();
@@ -193,13 +325,13 @@ fn a_stored_admin_role_cannot_be_narrowed() {
         &["shop"],
         &[],
     );
-    let p = Policy::new(&[mk_user("dave", &["admin"])], &[narrowed]);
+    let p = Policy::new(&[mk_user("dave", &["admin"])], &[narrowed], KM);
     assert!(
         p.authorize("dave", &Request::cluster("delete", "", "nodes"))
             .is_allowed()
     );
     // Not stored at all: grants nothing, as the (absent) derived ClusterRole would.
-    let p = Policy::new(&[mk_user("dave", &["admin"])], &[]);
+    let p = Policy::new(&[mk_user("dave", &["admin"])], &[], KM);
     assert!(
         !p.authorize("dave", &Request::cluster("get", "", "nodes"))
             .is_allowed()
@@ -282,7 +414,7 @@ fn deciding_is_fast() {
     let users: Vec<_> = (0..1000)
         .map(|i| mk_user(&format!("u{i}"), &refs))
         .collect();
-    let p = Policy::new(&users, &roles);
+    let p = Policy::new(&users, &roles, KM);
     let n = 200_000u32;
     let start = std::time::Instant::now();
     let mut allowed = 0u32;

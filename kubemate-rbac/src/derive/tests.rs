@@ -105,6 +105,156 @@ fn one_namespace_gives_a_role_several_a_cluster_role_all_a_cluster_role_binding(
     );
 }
 
+#[test]
+fn bindings_in_kubemates_namespace_never_grant_its_secrets() {
+    let only_here = mk_role(
+        "here",
+        vec![rule(&["get", "list"], &[""], &["secrets", "configmaps"])],
+        &[NS],
+        &[],
+    );
+    let two = mk_role(
+        "two",
+        vec![
+            rule(&["*"], &["", "apps"], &["*"]),
+            rule(&["get"], &[""], &["secrets"]),
+        ],
+        &[NS, "shop"],
+        &[],
+    );
+    let harmless = mk_role(
+        "pods",
+        vec![rule(&["get"], &[""], &["pods"])],
+        &[NS, "shop"],
+        &[],
+    );
+    let all = mk_role(
+        "all",
+        vec![rule(&["get"], &[""], &["secrets"])],
+        &["*"],
+        &[],
+    );
+    let alice = mk_user("alice", &["here", "two", "pods"]);
+    let bob = mk_user("bob", &["all"]);
+    let d = derive(&[alice, bob], &[only_here, two, harmless, all], NS);
+    assert_eq!(
+        names(&d.roles),
+        [format!("{NS}/kubemate.here"), format!("{NS}/kubemate.two")]
+    );
+    assert_eq!(
+        names(&d.cluster_roles),
+        ["kubemate.two", "kubemate.pods", "kubemate.all"]
+    );
+    let refs: Vec<String> = d
+        .role_bindings
+        .iter()
+        .map(|b| {
+            format!(
+                "{}/{} -> {} {}",
+                b.metadata.namespace.clone().unwrap_or_default(),
+                b.metadata.name.clone().unwrap_or_default(),
+                b.role_ref.kind,
+                b.role_ref.name
+            )
+        })
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            format!("{NS}/kubemate.here.alice -> Role kubemate.here"),
+            format!("{NS}/kubemate.pods.alice -> ClusterRole kubemate.pods"),
+            "shop/kubemate.pods.alice -> ClusterRole kubemate.pods".to_owned(),
+            format!("{NS}/kubemate.two.alice -> Role kubemate.two"),
+            "shop/kubemate.two.alice -> ClusterRole kubemate.two".to_owned(),
+        ]
+    );
+    let rules_of = |name: &str| -> Vec<PolicyRule> {
+        d.roles
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some(name))
+            .and_then(|r| r.rules.clone())
+            .unwrap_or_default()
+    };
+    let policy_rule = |verbs: &[&str], groups: &[&str], resources: &[&str]| PolicyRule {
+        verbs: verbs.iter().map(|s| (*s).to_owned()).collect(),
+        api_groups: Some(groups.iter().map(|s| (*s).to_owned()).collect()),
+        resources: Some(resources.iter().map(|s| (*s).to_owned()).collect()),
+        ..Default::default()
+    };
+    assert_eq!(
+        rules_of("kubemate.here"),
+        [policy_rule(&["get", "list"], &[""], &["configmaps"])]
+    );
+    // The core group's wildcard cannot be kept; the apps group's can.
+    assert_eq!(
+        rules_of("kubemate.two"),
+        [policy_rule(&["*"], &["apps"], &["*"])]
+    );
+    let can = |user: &str, verb, group, resource, ns| {
+        k8s_allows(&d, user, &Request::namespaced(verb, group, resource, ns))
+    };
+    assert!(!can("alice", "get", "", "secrets", NS));
+    assert!(can("alice", "get", "", "configmaps", NS));
+    assert!(can("alice", "delete", "apps", "deployments", NS));
+    assert!(can("alice", "get", "", "pods", NS));
+    assert!(can("alice", "get", "", "secrets", "shop"));
+    // Over all namespaces, RBAC cannot except one: the authorizer refuses it.
+    assert!(can("bob", "get", "", "secrets", NS));
+    let policy = Policy::new(
+        &[mk_user("bob", &["all"])],
+        &[mk_role(
+            "all",
+            vec![rule(&["get"], &[""], &["secrets"])],
+            &["*"],
+            &[],
+        )],
+        NS,
+    );
+    assert!(
+        !policy
+            .authorize("bob", &Request::namespaced("get", "", "secrets", NS))
+            .is_allowed()
+    );
+}
+
+#[test]
+fn without_secrets_removes_exactly_what_reaches_them() {
+    let cases: Vec<(Rule, Vec<Rule>)> = vec![
+        (
+            rule(&["get"], &["apps"], &["*"]),
+            vec![rule(&["get"], &["apps"], &["*"])],
+        ),
+        (
+            rule(&["get"], &[""], &["pods"]),
+            vec![rule(&["get"], &[""], &["pods"])],
+        ),
+        (rule(&["get"], &[""], &["secrets"]), vec![]),
+        (
+            rule(&["get"], &[""], &["pods", "secrets"]),
+            vec![rule(&["get"], &[""], &["pods"])],
+        ),
+        (rule(&["get"], &["*"], &["*"]), vec![]),
+        (
+            rule(&["get"], &["*"], &["pods", "*/scale"]),
+            vec![rule(&["get"], &["*"], &["pods"])],
+        ),
+        (
+            rule(&["get"], &["", "batch"], &["*", "configmaps"]),
+            vec![
+                rule(&["get"], &["", "batch"], &["configmaps"]),
+                rule(&["get"], &["batch"], &["*"]),
+            ],
+        ),
+    ];
+    for (given, expected) in cases {
+        assert_eq!(
+            without_secrets(std::slice::from_ref(&given)),
+            expected,
+            "{given:?}"
+        );
+    }
+}
+
 // ---- The property: the authorizer and Kubernetes RBAC over the derived objects agree. ----
 
 /// Kubernetes RBAC's rule matching, written again from its documentation, independently of
@@ -125,6 +275,11 @@ fn k8s_rule_allows(r: &PolicyRule, verb: &str, group: &str, resource: &str) -> b
 
 /// What the apiserver would answer for `user`'s ServiceAccount given only the derived objects.
 fn k8s_allows(d: &Derived, user: &str, req: &Request<'_>) -> bool {
+    k8s_allows_through(d, user, req, true)
+}
+
+/// The same through RoleBindings only, or also through ClusterRoleBindings.
+fn k8s_allows_through(d: &Derived, user: &str, req: &Request<'_>, cluster_bindings: bool) -> bool {
     let sa = service_account_name(user);
     let is_subject = |subjects: &Option<Vec<Subject>>| {
         subjects.iter().flatten().any(|s| {
@@ -143,11 +298,11 @@ fn k8s_allows(d: &Derived, user: &str, req: &Request<'_>) -> bool {
             .iter()
             .any(|r| k8s_rule_allows(r, req.verb, req.group, req.resource))
     };
-    let by_cluster_binding = d
-        .cluster_role_bindings
-        .iter()
-        .filter(|b| is_subject(&b.subjects))
-        .any(|b| matches(cluster_role_rules(&b.role_ref.name)));
+    let by_cluster_binding = cluster_bindings
+        && d.cluster_role_bindings
+            .iter()
+            .filter(|b| is_subject(&b.subjects))
+            .any(|b| matches(cluster_role_rules(&b.role_ref.name)));
     let by_binding = req.namespace.is_some_and(|ns| {
         d.role_bindings
             .iter()
@@ -195,10 +350,18 @@ fn covered(d: &Derived, user: &str) -> Namespaces {
     )
 }
 
-const POOL_NS: &[&str] = &["a", "b", "c", "d"];
+const POOL_NS: &[&str] = &["a", "b", "c", NS];
 const POOL_VERBS: &[&str] = &["get", "list", "create", "delete", "*"];
 const POOL_GROUPS: &[&str] = &["", "apps", "*"];
-const POOL_RESOURCES: &[&str] = &["pods", "deployments", "nodes", "pods/log", "*/scale", "*"];
+const POOL_RESOURCES: &[&str] = &[
+    "pods",
+    "deployments",
+    "nodes",
+    "pods/log",
+    "*/scale",
+    "*",
+    "secrets",
+];
 const ROLE_NAMES: &[&str] = &["r0", "r1", "r2", "r3", "admin"];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = Vec<&'static str>> {
@@ -258,7 +421,7 @@ proptest! {
 
     #[test]
     fn the_authorizer_and_the_derived_rbac_agree((users, roles) in arb_world()) {
-        let policy = Policy::new(&users, &roles);
+        let policy = Policy::new(&users, &roles, NS);
         let d = derive(&users, &roles, NS);
         for user in ["u0", "u1", "u2"] {
             prop_assert_eq!(policy.namespaces(user), covered(&d, user), "namespaces of {}", user);
@@ -266,13 +429,23 @@ proptest! {
             for namespace in namespaces {
                 for verb in ["get", "list", "create", "delete", "patch"] {
                     for group in ["", "apps", "batch"] {
-                        for resource in ["pods", "deployments", "nodes", "pods/log", "deployments/scale"] {
+                        for resource in ["pods", "deployments", "nodes", "pods/log", "deployments/scale", "secrets"] {
                             let req = Request { verb, group, resource, namespace };
-                            prop_assert_eq!(
-                                policy.authorize(user, &req).is_allowed(),
-                                k8s_allows(&d, user, &req),
-                                "{} {:?}", user, req
-                            );
+                            let authorizer = policy.authorize(user, &req).is_allowed();
+                            let k8s = k8s_allows(&d, user, &req);
+                            if policy.is_reserved(&req) {
+                                // Kubemate's Secrets: the authorizer grants nothing, and no
+                                // derived RoleBinding does (a ClusterRoleBinding cannot be
+                                // narrowed: the authorizer is the lock there).
+                                prop_assert!(!authorizer, "{} {:?}", user, req);
+                                prop_assert!(!k8s_allows_through(&d, user, &req, false), "{} {:?}", user, req);
+                            } else if namespace == Some(NS) {
+                                // In Kubemate's namespace the RBAC may grant less (a wildcard
+                                // that would reach Secrets), never more.
+                                prop_assert!(!k8s || authorizer, "{} {:?}", user, req);
+                            } else {
+                                prop_assert_eq!(authorizer, k8s, "{} {:?}", user, req);
+                            }
                         }
                     }
                 }

@@ -2,7 +2,9 @@
 //! first `admin` user.
 
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use kubemate_core::{ApplyOptions, ClusterClientExt, ErrorKind, ObjectMeta};
+use kubemate_core::{
+    ApplyOptions, ClusterClientExt, DeleteOptions, ErrorKind, ObjectMeta, ResourceType,
+};
 
 use super::Rbac;
 use crate::{
@@ -31,7 +33,8 @@ impl Rbac {
     /// Kubemate's namespace if missing, the token key, the built-in `admin` role, and — the
     /// first time — the `admin` user, whose password is taken from the admin password Secret
     /// (key `password`) when it exists, or generated and returned once. The CRDs must be
-    /// installed ([`install_crds`](crate::install_crds)).
+    /// installed ([`install_crds`](crate::install_crds)). The admin password Secret is deleted
+    /// once `admin` has logged in or had its password changed.
     pub async fn bootstrap(&self) -> Result<Bootstrap> {
         let ns = self.config.namespace.clone();
         let namespace = Namespace {
@@ -46,7 +49,7 @@ impl Rbac {
             Err(e) if e.is(ErrorKind::AlreadyExists) => {}
             Err(e) => return Err(Error::cluster("create Kubemate's namespace")(e)),
         }
-        self.token_key().await?;
+        self.token_keys().await?;
         self.client
             .apply_as(
                 "",
@@ -103,6 +106,38 @@ impl Rbac {
             // Another replica bootstrapped at the same time: its password is the one shown.
             Err(Error::AlreadyExists { .. }) => Ok(Bootstrap::default()),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the admin password Secret once the first administrator (`account` is
+    /// [`ADMIN_USER`]) has logged in or had its password changed: from then on the password
+    /// in it is either known to its owner or replaced, and nobody should read it again. A
+    /// failure is logged, not returned: the next login or password change tries again.
+    pub(crate) async fn forget_admin_password(&self, account: &str) {
+        if account != ADMIN_USER {
+            return;
+        }
+        let secret = &self.config.admin_password_secret;
+        match self
+            .client
+            .delete(
+                &ResourceType::of::<Secret>(),
+                &self.config.namespace,
+                secret,
+                &DeleteOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => tracing::info!(
+                secret = %secret,
+                "deleted the admin password Secret: the admin has logged in or changed the password"
+            ),
+            Err(e) if e.is(ErrorKind::NotFound) => {}
+            Err(e) => tracing::warn!(
+                secret = %secret,
+                error = %e,
+                "could not delete the admin password Secret; the next admin login tries again"
+            ),
         }
     }
 }

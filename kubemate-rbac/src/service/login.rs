@@ -1,25 +1,19 @@
-//! Login with account and password, lockout after repeated failures, and token checks.
+//! Login with account and password, and lockout after repeated failures. Tokens are issued
+//! and checked in [`keyring`](super::keyring).
 
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::{ByteString, api::core::v1::Secret};
-use kubemate_core::{
-    ClusterClientExt, ErrorKind, ObjectMeta, ResourceType, names::is_dns1123_label,
-};
+use kubemate_core::{ErrorKind, ResourceType, names::is_dns1123_label};
 use serde_json::json;
 
 use super::{Rbac, users::verify};
 use crate::{
     Error, Result,
-    authorizer::Policy,
     password::{self, Password},
     resources::User,
-    token::{Claims, Token, TokenKey},
+    token::Token,
 };
-
-/// The key of the signing key in its Secret.
-pub const TOKEN_KEY_FIELD: &str = "hs256";
 
 /// A successful login.
 #[derive(Debug, Clone)]
@@ -41,83 +35,7 @@ fn plus(t: Timestamp, d: Duration) -> Timestamp {
         .unwrap_or(Timestamp::MAX)
 }
 
-/// Checks a token against the key and the current users, without I/O: signature, expiry,
-/// and that the user exists, is enabled and has not revoked it (same token generation).
-pub fn verify_token(
-    key: &TokenKey,
-    policy: &Policy,
-    token: &Token,
-    now: Timestamp,
-) -> Result<Claims> {
-    let claims = key.verify(token, now)?;
-    match policy.token_generation(&claims.sub) {
-        None => Err(Error::InvalidToken(
-            "the user does not exist or is disabled",
-        )),
-        Some(generation) if generation != claims.generation => Err(Error::InvalidToken("revoked")),
-        Some(_) => Ok(claims),
-    }
-}
-
 impl Rbac {
-    /// The token signing key, read from its Secret or created there; every replica reads the
-    /// same Secret, so a token from one is accepted by all.
-    pub async fn token_key(&self) -> Result<&TokenKey> {
-        self.key.get_or_try_init(|| self.load_or_create_key()).await
-    }
-
-    async fn load_or_create_key(&self) -> Result<TokenKey> {
-        let ns = &self.config.namespace;
-        let name = &self.config.token_key_secret;
-        for _ in 0..2 {
-            let existing: Option<Secret> = self
-                .client
-                .get_opt_as(ns, name)
-                .await
-                .map_err(Error::cluster("read the token key"))?;
-            if let Some(secret) = existing {
-                let bytes = secret
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.get(TOKEN_KEY_FIELD))
-                    .map(|b| b.0.clone())
-                    .unwrap_or_default();
-                return TokenKey::from_bytes(&bytes);
-            }
-            let key = TokenKey::generate();
-            let secret = Secret {
-                metadata: ObjectMeta {
-                    name: Some(name.clone()),
-                    namespace: Some(ns.clone()),
-                    labels: Some(
-                        [(
-                            crate::derive::MANAGED_BY.to_owned(),
-                            crate::derive::MANAGED_BY_VALUE.to_owned(),
-                        )]
-                        .into(),
-                    ),
-                    ..Default::default()
-                },
-                data: Some(
-                    [(
-                        TOKEN_KEY_FIELD.to_owned(),
-                        ByteString(key.as_bytes().to_vec()),
-                    )]
-                    .into(),
-                ),
-                type_: Some("Opaque".to_owned()),
-                ..Default::default()
-            };
-            match self.client.create_as(ns, &secret).await {
-                Ok(_) => return Ok(key),
-                // Another replica created it first: use theirs.
-                Err(e) if e.is(ErrorKind::AlreadyExists) => continue,
-                Err(e) => return Err(Error::cluster("create the token key")(e)),
-            }
-        }
-        Err(Error::Timeout("the token key Secret to settle".into()))
-    }
-
     /// Logs in: checks the password, refuses disabled and locked accounts, records the result
     /// (last login, or failed logins and lockout) and issues a token.
     pub async fn login(&self, account: &str, password: &Password) -> Result<Login> {
@@ -146,13 +64,7 @@ impl Rbac {
         if user.spec.disabled {
             return Err(Error::AccountDisabled);
         }
-        let key = self.token_key().await?;
-        let (token, expires_at) = key.issue(
-            account,
-            user.spec.token_generation,
-            now,
-            self.config.token_ttl,
-        )?;
+        let (token, expires_at) = self.issue_token(&user, now).await?;
         self.client
             .merge_patch_status(
                 &ResourceType::of::<User>(),
@@ -166,6 +78,7 @@ impl Rbac {
             )
             .await
             .map_err(Error::cluster("record the login"))?;
+        self.forget_admin_password(account).await;
         Ok(Login {
             user: account.to_owned(),
             token,
@@ -205,23 +118,5 @@ impl Rbac {
             }
         }
         Ok(Error::InvalidCredentials)
-    }
-
-    /// Checks a token: signature, expiry, and (one read of the user) that the user exists, is
-    /// enabled and has not revoked it. Servers holding a [`Policy`] use [`verify_token`].
-    pub async fn authenticate(&self, token: &Token) -> Result<Claims> {
-        let key = self.token_key().await?;
-        let claims = key.verify(token, self.now())?;
-        let user = match self.user(&claims.sub).await {
-            Ok(u) => u,
-            Err(Error::NotFound { .. }) => {
-                return Err(Error::InvalidToken(
-                    "the user does not exist or is disabled",
-                ));
-            }
-            Err(e) => return Err(e),
-        };
-        let policy = Policy::new(std::slice::from_ref(&user), &[]);
-        verify_token(key, &policy, token, self.now())
     }
 }

@@ -29,6 +29,7 @@ use crate::{
 };
 
 mod escalation;
+mod keyring;
 mod login;
 mod reconcile;
 
@@ -77,9 +78,14 @@ async fn cluster_with_crds() -> FakeCluster {
 }
 
 async fn world() -> World {
+    world_with(|c| c).await
+}
+
+/// [`world`] with settings of the test's own.
+async fn world_with(settings: impl FnOnce(Config) -> Config) -> World {
     let fake = cluster_with_crds().await;
     let clock = Arc::new(AtomicI64::new(START));
-    let rbac = Rbac::new(Arc::new(fake.clone()), config(&clock));
+    let rbac = Rbac::new(Arc::new(fake.clone()), settings(config(&clock)));
     let boot = rbac.bootstrap().await.expect("bootstrap");
     World {
         fake,
@@ -209,7 +215,11 @@ async fn bootstrap_creates_the_admin_once_and_shows_its_password_once() {
         .get_as("kubemate-system", "kubemate-token-key")
         .await
         .expect("key");
-    assert_eq!(key.data.expect("data")["hs256"].0.len(), 64);
+    let ring = crate::service::keyring::ring_from_secret(&key).expect("a key ring");
+    assert!(ring.retired().is_empty());
+    let data = key.data.expect("data");
+    assert_eq!(data[&format!("key.{}", ring.active_kid())].0.len(), 64);
+    assert!(!data.contains_key("hs256"));
     let admin = w.rbac.user("admin").await.expect("admin");
     assert_eq!(admin.spec.roles, ["admin"]);
     assert_eq!(
@@ -235,8 +245,9 @@ async fn bootstrap_creates_the_admin_once_and_shows_its_password_once() {
     );
 }
 
-#[tokio::test]
-async fn bootstrap_takes_the_admin_password_from_its_secret() {
+/// A cluster whose operator created the admin password Secret before the first start, and a
+/// Kubemate bootstrapped on it.
+async fn bootstrapped_from_the_admin_secret() -> (FakeCluster, Rbac) {
     let fake = cluster_with_crds().await;
     let ns = Namespace {
         metadata: ObjectMeta {
@@ -246,35 +257,115 @@ async fn bootstrap_takes_the_admin_password_from_its_secret() {
         ..Default::default()
     };
     fake.create_as("", &ns).await.expect("namespace");
+    // The fake does not fold stringData into data as the apiserver does: give data.
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some("kubemate-admin-password".into()),
             ..Default::default()
         },
-        string_data: Some([("password".to_owned(), "from-the-operator-1\n".to_owned())].into()),
+        data: Some(
+            [(
+                "password".to_owned(),
+                k8s_openapi::ByteString(b"from-the-operator-1\n".to_vec()),
+            )]
+            .into(),
+        ),
         ..Default::default()
     };
-    // The fake does not fold stringData into data as the apiserver does.
-    let mut secret = secret;
-    secret.data = Some(
-        [(
-            "password".to_owned(),
-            k8s_openapi::ByteString(b"from-the-operator-1\n".to_vec()),
-        )]
-        .into(),
-    );
-    secret.string_data = None;
     fake.create_as("kubemate-system", &secret)
         .await
         .expect("secret");
     let clock = Arc::new(AtomicI64::new(START));
-    let rbac = Rbac::new(Arc::new(fake), config(&clock));
+    let rbac = Rbac::new(Arc::new(fake.clone()), config(&clock));
     let boot = rbac.bootstrap().await.expect("bootstrap");
     assert!(boot.created_admin);
     assert!(boot.admin_password.is_none(), "the operator knows it");
+    (fake, rbac)
+}
+
+async fn admin_secret_exists(fake: &FakeCluster) -> bool {
+    fake.get_opt_as::<Secret>("kubemate-system", "kubemate-admin-password")
+        .await
+        .expect("get")
+        .is_some()
+}
+
+#[tokio::test]
+async fn bootstrap_takes_the_admin_password_from_its_secret() {
+    let (_, rbac) = bootstrapped_from_the_admin_secret().await;
     rbac.login("admin", &Password::new("from-the-operator-1"))
         .await
         .expect("login with the Secret's password");
+}
+
+#[tokio::test]
+async fn the_admin_password_secret_is_deleted_once_the_admin_has_logged_in() {
+    let (fake, rbac) = bootstrapped_from_the_admin_secret().await;
+    let right = Password::new("from-the-operator-1");
+    rbac.login("admin", &Password::new("not-the-password"))
+        .await
+        .expect_err("wrong password");
+    assert!(admin_secret_exists(&fake).await, "a failed login keeps it");
+    rbac.create_user(
+        Actor::Operator,
+        NewUser {
+            name: "alice".into(),
+            display_name: String::new(),
+            email: String::new(),
+            password: Password::new("alice-password-1"),
+            roles: vec![],
+        },
+    )
+    .await
+    .expect("alice");
+    rbac.login("alice", &Password::new("alice-password-1"))
+        .await
+        .expect("alice logs in");
+    assert!(
+        admin_secret_exists(&fake).await,
+        "another user's login keeps it"
+    );
+    // The delete fails: the login still succeeds, and the next one deletes it.
+    fake.fail(
+        Some(Verb::Delete),
+        Some("secrets"),
+        kubemate_core::ErrorKind::Unavailable,
+        1,
+    );
+    rbac.login("admin", &right).await.expect("login");
+    assert!(
+        admin_secret_exists(&fake).await,
+        "the failed delete left it"
+    );
+    rbac.login("admin", &right).await.expect("login again");
+    assert!(!admin_secret_exists(&fake).await, "deleted after the login");
+    // Gone already: later logins do not mind.
+    rbac.login("admin", &right).await.expect("and again");
+}
+
+#[tokio::test]
+async fn the_admin_password_secret_is_deleted_once_the_admins_password_changed() {
+    let (fake, rbac) = bootstrapped_from_the_admin_secret().await;
+    rbac.change_password(
+        "admin",
+        &Password::new("from-the-operator-1"),
+        &Password::new("the-admins-own-1"),
+    )
+    .await
+    .expect("change");
+    assert!(
+        !admin_secret_exists(&fake).await,
+        "deleted after the change"
+    );
+
+    let (fake, rbac) = bootstrapped_from_the_admin_secret().await;
+    rbac.set_password(Actor::Operator, "admin", &Password::new("reset-by-ops-1"))
+        .await
+        .expect("reset");
+    assert!(!admin_secret_exists(&fake).await, "deleted after the reset");
+    rbac.login("admin", &Password::new("reset-by-ops-1"))
+        .await
+        .expect("the new password");
 }
 
 #[tokio::test]

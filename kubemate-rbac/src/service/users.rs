@@ -173,6 +173,7 @@ impl Rbac {
             })
             .await?;
         self.clear_lock(name).await?;
+        self.forget_admin_password(name).await;
         Ok(user)
     }
 
@@ -204,6 +205,7 @@ impl Rbac {
                 spec.token_generation += 1;
             })
             .await?;
+        self.forget_admin_password(name).await;
         Ok(user)
     }
 

@@ -143,6 +143,8 @@ fn every_command_of_the_tree_parses() {
             "--audit-log",
             "/var/log/kubemate/audit.jsonl",
         ],
+        &["token", "rotate-key"],
+        &["token", "rotate-key", "--grace", "3600"],
     ] {
         ok(args);
     }
@@ -224,6 +226,28 @@ fn values_arrive_parsed() {
         panic!("not scale")
     };
     assert_eq!((s.kind, s.replicas), (WorkloadKind::Deployment, 0));
+
+    let Command::Token(TokenCommand::RotateKey { grace }) =
+        ok(&["token", "rotate-key", "--grace", "600"])
+    else {
+        panic!("not token rotate-key")
+    };
+    assert_eq!(grace, Some(600));
+    let Command::Token(TokenCommand::RotateKey { grace }) = ok(&["token", "rotate-key"]) else {
+        panic!("not token rotate-key")
+    };
+    assert_eq!(grace, None);
+}
+
+#[test]
+fn a_grace_is_a_number_of_seconds() {
+    let message = refused(&["token", "rotate-key", "--grace", "8h"]);
+    assert!(message.contains("--grace"), "{message}");
+    let message = refused(&["token", "rotate-key", "--grace", "-1"]);
+    assert!(
+        message.contains("--grace") || message.contains("-1"),
+        "{message}"
+    );
 }
 
 #[test]

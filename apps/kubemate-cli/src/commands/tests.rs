@@ -4,4 +4,5 @@
 mod audit;
 mod rbac;
 mod resources;
+mod token;
 mod workloads;

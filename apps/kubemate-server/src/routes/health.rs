@@ -43,7 +43,7 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         .map_err(|e| ApiError::new("Unavailable", "").with_detail(e))?;
     state
         .rbac
-        .token_key()
+        .token_keys()
         .await
         .map_err(|e| ApiError::new("Unavailable", "").with_detail(e))?;
     Ok(Json(Health { status: "ok" }))

@@ -185,3 +185,194 @@ async fn namespaces_are_only_the_callers() {
     );
     assert_eq!(a["code"], b["code"]);
 }
+
+#[tokio::test]
+async fn a_token_of_a_deleted_then_recreated_account_is_401() {
+    let w = world().await;
+    let (status, _) = w.call("GET", "/api/v1/me", Some(&w.viewer), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = w
+        .call(
+            "DELETE",
+            &format!("/api/v1/users/{VIEWER}"),
+            Some(&w.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The same name, the same password, the same role: another account.
+    let (status, body) = w
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&w.admin),
+            Some(
+                json!({"name": VIEWER, "password": password_of(VIEWER), "roles": ["shop-viewer"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = w.call("GET", "/api/v1/me", Some(&w.viewer), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "InvalidToken");
+    let (status, body) = w
+        .call(
+            "GET",
+            "/api/v1/namespaces/shop/deployments",
+            Some(&w.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // The new account logs in and its token works.
+    let (status, body) = w
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"account": VIEWER, "password": password_of(VIEWER)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().expect("token");
+    let (status, _) = w.call("GET", "/api/v1/me", Some(token), None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn kubemates_own_secrets_are_not_readable_even_with_a_role_over_every_namespace() {
+    let w = world().await;
+    let rbac = &w.state.rbac;
+    let km = rbac.config().namespace.clone();
+    let key_secret = rbac.config().token_key_secret.clone();
+    rbac.create_role(
+        "admin",
+        "secret-reader",
+        kubemate_rbac::RoleSpec {
+            description: String::new(),
+            rules: vec![kubemate_rbac::Rule::new(
+                &["get", "list"],
+                &[""],
+                &["secrets"],
+            )],
+            namespaces: vec!["*".into()],
+            menus: vec![],
+        },
+    )
+    .await
+    .expect("role");
+    rbac.create_user(
+        "admin",
+        kubemate_rbac::NewUser {
+            name: "sam".into(),
+            display_name: String::new(),
+            email: String::new(),
+            password: kubemate_rbac::Password::new("sam-password-1"),
+            roles: vec!["secret-reader".into()],
+        },
+    )
+    .await
+    .expect("user");
+    let (status, body) = w
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"account": "sam", "password": "sam-password-1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sam = body["token"].as_str().expect("token").to_owned();
+
+    let mark = w.mark();
+    for token in [sam.as_str(), w.admin.as_str()] {
+        let (status, body) = w
+            .call(
+                "GET",
+                &format!("/api/v1/namespaces/{km}/secrets/{key_secret}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{status} {body}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+        let (status, body) = w
+            .call(
+                "GET",
+                &format!("/api/v1/namespaces/{km}/secrets"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body.get("items").is_none(), "{body}");
+    }
+    // Refused before any read of Kubemate's Secrets.
+    assert!(
+        w.actions_since(mark)
+            .iter()
+            .all(|a| !(a.resource == "secrets" && a.namespace == km)),
+        "{:?}",
+        w.actions_since(mark)
+    );
+    // Secrets of the tenants' namespaces follow the role.
+    let (status, body) = w
+        .call(
+            "GET",
+            "/api/v1/namespaces/shop/secrets/web-db",
+            Some(&sam),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["metadata"]["name"], "web-db");
+    let (status, body) = w
+        .call("GET", "/api/v1/namespaces/shop/secrets", Some(&sam), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["items"].as_array().is_some_and(|i| !i.is_empty()));
+}
+
+#[tokio::test]
+async fn a_key_rotated_elsewhere_signs_tokens_the_server_accepts_and_old_ones_still_work() {
+    let w = world().await;
+    // The CLI (or another replica) rotates the key and logs the viewer in with the new one.
+    let elsewhere = kubemate_rbac::Rbac::new(
+        std::sync::Arc::new(w.fake.clone()),
+        kubemate_rbac::Config::default(),
+    );
+    let rotation = elsewhere.rotate_token_key().await.expect("rotate");
+    let login = elsewhere
+        .login(VIEWER, &kubemate_rbac::Password::new(password_of(VIEWER)))
+        .await
+        .expect("login");
+    assert_eq!(login.token.kid().as_deref(), Some(rotation.kid.as_str()));
+    // This server re-reads the key ring for a key id it does not know (at most once a second).
+    tokio::time::sleep(kubemate_rbac::service::keyring::RELOAD_FOR_UNKNOWN_KID).await;
+    let (status, body) = w
+        .call("GET", "/api/v1/me", Some(login.token.expose()), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A token signed with the retired key is accepted during its grace (the token lifetime).
+    let (status, body) = w.call("GET", "/api/v1/me", Some(&w.viewer), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A made-up key id is 401 like any bad token.
+    let forged = kubemate_rbac::KeyRing::generate()
+        .issue(
+            VIEWER,
+            "any-uid",
+            0,
+            (w.state.rbac.config().clock)(),
+            std::time::Duration::from_secs(60),
+        )
+        .expect("token")
+        .0;
+    let (status, body) = w
+        .call("GET", "/api/v1/me", Some(forged.expose()), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "InvalidToken");
+}

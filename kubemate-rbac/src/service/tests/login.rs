@@ -1,7 +1,7 @@
 //! Login, lockout, token revocation, and what error messages never say.
 
 use super::*;
-use crate::{Error, Token, token::TokenKey};
+use crate::{Error, KeyRing, Token};
 
 fn pw(s: &str) -> Password {
     Password::new(s)
@@ -35,17 +35,24 @@ async fn login_issues_a_token_that_every_replica_accepts() {
     assert_eq!(status.failed_logins, 0);
     // The pure check a server holding a Policy makes.
     let policy = w.rbac.policy().await.expect("policy");
-    let key = replica.token_key().await.expect("key");
+    let keys = replica.token_keys().await.expect("keys");
     let now = Timestamp::from_second(START + 10).expect("time");
-    crate::verify_token(key, &policy, &login.token, now).expect("valid");
+    crate::verify_token(&keys, &policy, &login.token, now).expect("valid");
     w.advance(3600);
     let err = replica
         .authenticate(&login.token)
         .await
         .expect_err("expired");
     assert_eq!(err.to_string(), "invalid token: expired");
-    let forged = TokenKey::generate()
-        .issue("admin", 0, now, Duration::from_secs(60))
+    let admin_uid = w.rbac.user("admin").await.expect("admin").metadata.uid;
+    let forged = KeyRing::generate()
+        .issue(
+            "admin",
+            admin_uid.as_deref().expect("uid"),
+            0,
+            now,
+            Duration::from_secs(60),
+        )
         .expect("forged")
         .0;
     assert_eq!(
@@ -311,4 +318,56 @@ async fn errors_and_debug_output_never_contain_passwords_or_tokens() {
         assert!(!text.contains(w.admin_password.expose()), "{text}");
         assert!(!text.contains("$argon2"), "{text}");
     }
+}
+
+#[tokio::test]
+async fn a_token_dies_with_its_account_even_if_one_of_the_same_name_is_created() {
+    let w = world().await;
+    w.user("alice", &[]).await;
+    let old = w
+        .rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect("login")
+        .token;
+    let first_uid = w.rbac.user("alice").await.expect("alice").metadata.uid;
+    assert!(first_uid.is_some(), "the cluster gives every object a uid");
+    w.rbac.delete_user("admin", "alice").await.expect("delete");
+    assert_eq!(
+        w.rbac
+            .authenticate(&old)
+            .await
+            .expect_err("deleted")
+            .to_string(),
+        "invalid token: the user does not exist or is disabled"
+    );
+    // Same name, same password, same token generation: another account.
+    w.user("alice", &[]).await;
+    let second = w.rbac.user("alice").await.expect("alice");
+    assert_ne!(second.metadata.uid, first_uid);
+    assert_eq!(second.spec.token_generation, 0);
+    let refused = w.rbac.authenticate(&old).await.expect_err("re-created");
+    assert_eq!(refused.code(), "InvalidToken");
+    assert_eq!(
+        refused.to_string(),
+        "invalid token: issued to another account of that name"
+    );
+    // The pure check a server holding a Policy makes says the same.
+    let keys = w.rbac.token_keys().await.expect("keys");
+    let policy = w.rbac.policy().await.expect("policy");
+    let now = (w.rbac.config().clock)();
+    assert_eq!(
+        crate::verify_token(&keys, &policy, &old, now)
+            .expect_err("re-created")
+            .code(),
+        "InvalidToken"
+    );
+    let new = w
+        .rbac
+        .login("alice", &pw("alice-password-1"))
+        .await
+        .expect("login")
+        .token;
+    let claims = crate::verify_token(&keys, &policy, &new, now).expect("the new account's");
+    assert_eq!(Some(claims.uid), second.metadata.uid);
 }
