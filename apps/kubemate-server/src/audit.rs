@@ -104,6 +104,7 @@ impl Target {
             }
             ["users", user, "password"] => Target::new("passwd", "users", None, Some(user)),
             ["users", user, "disabled"] => Target::new("disable", "users", None, Some(user)),
+            ["users", user, "unlock"] => Target::new("unlock", "users", None, Some(user)),
             [plural] => Target::new(verb(false), plural, None, None),
             [plural, name] => Target::new(verb(true), plural, None, Some(name)),
             _ => Target::new(verb(false), "unknown", None, None),
