@@ -218,6 +218,40 @@ async fn the_right_password_inside_a_burst_does_not_lift_the_lock() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_right_password_inside_a_burst_from_many_addresses_does_not_lift_the_accounts_lock() {
+    let w = world_with(|c| {
+        c.max_failed_logins_per_account = 5;
+        // A permit for each: all twenty are counted on the account in the order polled.
+        c.hash_concurrency = 32;
+        patient(c);
+    })
+    .await;
+    w.user("alice", &[]).await;
+    let before = w.rbac.hasher().verifications();
+    let passwords: Vec<Password> = std::iter::once(RIGHT)
+        .chain(std::iter::repeat_n(WRONG, 19))
+        .map(pw)
+        .collect();
+    let rbac = &w.rbac;
+    let answers: Vec<&str> = futures::future::join_all(
+        passwords
+            .iter()
+            .zip(1u8..)
+            .map(|(p, i)| async move { code(rbac.login_from(addr(i), "alice", p).await) }),
+    )
+    .await;
+    assert!(
+        answers.iter().all(|a| *a == "InvalidCredentials"),
+        "{answers:?}"
+    );
+    assert_eq!(w.rbac.hasher().verifications() - before, 5);
+    let alice = w.rbac.user("alice").await.expect("alice");
+    assert_eq!(alice.failed_logins(), 5);
+    assert!(alice.locked_until().is_some());
+    assert!(alice.status.and_then(|s| s.last_login).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guesses_from_many_addresses_and_replicas_lock_the_account_until_an_admin_unlocks() {
     let tune = |c: &mut Config| {
         c.max_failed_logins_per_account = 5;
