@@ -39,7 +39,7 @@ pub struct Config {
     /// How long a login token is valid.
     pub token_ttl: Duration,
     /// Failed logins from one address on one account that lock that address out of that
-    /// account (the owner, from elsewhere, still logs in).
+    /// account (the owner, from elsewhere, still logs in); 0 for no such limit.
     pub max_failed_logins: u32,
     /// Failed logins from one address on any accounts, known or not, that lock the address out
     /// of every account; 0 for no such limit.

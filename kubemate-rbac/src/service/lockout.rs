@@ -31,7 +31,8 @@ use std::{
 
 use jiff::{SignedDuration, Timestamp};
 
-/// The most counts of addresses kept in memory; past it, the idle ones are forgotten first.
+/// The most counts of addresses kept in memory (about 100 bytes each); past it, those that no
+/// longer matter are forgotten first.
 const MAX_TRACKED: usize = 100_000;
 
 /// Where a login comes from.
@@ -319,13 +320,20 @@ impl Throttle {
 }
 
 impl Table {
-    /// Keeps the table under [`MAX_TRACKED`]: forgets the counts that no longer matter, then,
-    /// if an attacker with more addresses than that keeps it full, any but the locks in force,
-    /// then any. The account's own count, in the cluster, still bounds their guesses.
+    fn len(&self) -> usize {
+        self.by_source.len() + self.by_pair.len()
+    }
+
+    /// Keeps the table under [`MAX_TRACKED`] counts. When full it forgets, down to three
+    /// quarters of that, the counts that no longer matter (no lock in force, no window open, no
+    /// recent lock to back off from); then, if an attacker with that many addresses keeps it
+    /// full, those without a lock in force; then any. The account's own count, in the cluster,
+    /// still bounds their guesses on an account.
     fn make_room(&mut self, now: Timestamp, limit: &Limit) {
-        if self.by_source.len() + self.by_pair.len() < MAX_TRACKED {
+        if self.len() < MAX_TRACKED {
             return;
         }
+        let target = MAX_TRACKED * 3 / 4;
         let matters = |slot: &Slot| {
             slot.counter.locked(now).is_some()
                 || slot
@@ -336,23 +344,20 @@ impl Table {
         };
         self.by_source.retain(|_, s| matters(s));
         self.by_pair.retain(|_, s| matters(s));
-        if self.by_source.len() + self.by_pair.len() >= MAX_TRACKED {
+        if self.len() > target {
             self.by_source
                 .retain(|_, s| s.counter.locked(now).is_some());
             self.by_pair.retain(|_, s| s.counter.locked(now).is_some());
         }
-        let target = MAX_TRACKED * 3 / 4;
-        while self.by_source.len() + self.by_pair.len() > target {
-            let Some(key) = self.by_pair.keys().next().cloned() else {
-                break;
-            };
-            self.by_pair.remove(&key);
+        let excess = self.len().saturating_sub(target);
+        let pairs: Vec<_> = self.by_pair.keys().take(excess).cloned().collect();
+        for key in &pairs {
+            self.by_pair.remove(key);
         }
-        while self.by_source.len() > target {
-            let Some(key) = self.by_source.keys().next().copied() else {
-                break;
-            };
-            self.by_source.remove(&key);
+        let excess = self.len().saturating_sub(target);
+        let sources: Vec<_> = self.by_source.keys().take(excess).copied().collect();
+        for key in &sources {
+            self.by_source.remove(key);
         }
     }
 }
@@ -405,6 +410,37 @@ mod tests {
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("ip");
         let v4: IpAddr = "10.0.0.1".parse().expect("ip");
         assert_eq!(Source::of(Some(mapped)), Source::of(Some(v4)));
+    }
+
+    #[test]
+    fn a_full_table_forgets_what_no_longer_matters_and_keeps_the_locks() {
+        let throttle = Throttle::new(LIMIT, Limit { max: 0, ..LIMIT });
+        let source = |i: usize| {
+            let i = u32::try_from(i).expect("few");
+            Source::of(Some(IpAddr::V4((0x0a00_0000 | i).into())))
+        };
+        // An address locked out of an account for the second time: until 60 + 120.
+        let locked = Source::of(Some("192.0.2.1".parse().expect("ip")));
+        for t in [0, 0, 0, 60, 60, 60] {
+            throttle.reserve(locked, "alice", at(t)).expect("counted");
+        }
+        // Addresses enough to nearly fill the table (two counts each), their windows open.
+        let fill = MAX_TRACKED / 2 - 5;
+        for i in 0..fill {
+            throttle.reserve(source(i), "bob", at(60)).expect("counted");
+        }
+        assert_eq!(throttle.table().len(), 2 * fill + 2);
+        // Once their windows are closed, the table fills up and forgets them; not the lock.
+        for i in fill..fill + 10 {
+            throttle
+                .reserve(source(i), "bob", at(121))
+                .expect("counted");
+        }
+        assert!(throttle.table().len() < 100, "{}", throttle.table().len());
+        assert_eq!(
+            throttle.reserve(locked, "alice", at(121)).err(),
+            Some(at(180))
+        );
     }
 
     #[test]

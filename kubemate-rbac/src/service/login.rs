@@ -146,13 +146,14 @@ impl Rbac {
     /// Logs in from `source` (the client's address): checks the password, refuses disabled
     /// accounts, records the result (last login, or the failure) and issues a token.
     ///
-    /// The attempt is counted before its password is checked (see the [`lockout`] module): too
-    /// many failures from the address refuse it at once ([`Error::LoginThrottled`], the same
-    /// for every account name); a locked account answers as an unknown one does. The check
-    /// runs on the hashing pool, and when that is saturated the login is refused
-    /// ([`Error::Busy`]) without counting.
-    ///
-    /// [`lockout`]: super::lockout
+    /// The attempt is counted before its password is checked: in memory for the address, on
+    /// that account name and on all, and in the account's status, each with its limit of the
+    /// [`Config`](super::Config). Too many failures from the address refuse it at once
+    /// ([`Error::LoginThrottled`], the same for every account name); a locked account answers
+    /// as an unknown one does, even to the right password. A success forgives the failures
+    /// counted before it, but never lifts a lock another attempt set meanwhile. The check runs
+    /// on the hashing pool; when that is saturated the login is refused ([`Error::Busy`])
+    /// without counting.
     pub async fn login_from(
         &self,
         source: Option<IpAddr>,

@@ -51,7 +51,8 @@ pub struct LoginResponse {
 }
 
 /// The address of the client, when the server is served with the connection's information
-/// (`into_make_service_with_connect_info`); tests driving the router without it get `None`.
+/// (`into_make_service_with_connect_info`, as [`crate::startup::serve`] does). Without it (a
+/// test driving the router) it is `None`, and every login shares one count of failures.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
