@@ -265,7 +265,9 @@ impl From<kubemate_audit::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // Busy is load shed on purpose, by the thousand under a flood of logins: the request
+        // log line and the audit record say enough.
+        if status.is_server_error() && self.code != "Busy" {
             tracing::error!(code = %self.code, detail = self.detail.as_deref().unwrap_or(&self.message),
                 "request failed");
         }
