@@ -1,6 +1,6 @@
 //! The one error type of kubemate-rbac, with stable codes.
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
 use kubemate_core::ErrorKind;
 
@@ -120,11 +120,18 @@ pub enum Error {
     /// The account is disabled.
     #[error("the account is disabled")]
     AccountDisabled,
-    /// Too many failed logins: the account is locked for a while.
-    #[error("the account is locked after repeated failed logins; try again after {until}")]
-    AccountLocked {
-        /// When the lock ends.
-        until: jiff::Timestamp,
+    /// Too many failed logins from the caller's address: its logins are refused for a while.
+    /// The same for every account name, existing or not, so it tells nothing about accounts.
+    #[error("too many failed logins from this address; try again later")]
+    LoginThrottled {
+        /// How long until logins from the address are checked again.
+        retry_after: Duration,
+    },
+    /// Every permit to hash a password is taken: the work was refused rather than queued.
+    #[error("the server is busy checking passwords; try again in a moment")]
+    Busy {
+        /// When to try again.
+        retry_after: Duration,
     },
     /// A login token that is malformed, badly signed, expired or revoked.
     #[error("invalid token: {0}")]
@@ -144,7 +151,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stable code of this error, e.g. `"Forbidden"` or `"AccountLocked"`.
+    /// The stable code of this error, e.g. `"Forbidden"` or `"LoginThrottled"`.
     ///
     /// Cluster errors carry kubemate-core's code (`"NotFound"`, `"Conflict"`, ...).
     pub fn code(&self) -> &'static str {
@@ -157,10 +164,21 @@ impl Error {
             Error::Escalation(_) => "EscalationRefused",
             Error::InvalidCredentials => "InvalidCredentials",
             Error::AccountDisabled => "AccountDisabled",
-            Error::AccountLocked { .. } => "AccountLocked",
+            Error::LoginThrottled { .. } => "LoginThrottled",
+            Error::Busy { .. } => "Busy",
             Error::InvalidToken(_) => "InvalidToken",
             Error::Crypto { .. } => "InternalError",
             Error::Timeout(_) => "Timeout",
+        }
+    }
+
+    /// How long the caller should wait before trying again, for the refusals that say.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::LoginThrottled { retry_after } | Error::Busy { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
         }
     }
 

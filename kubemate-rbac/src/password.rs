@@ -1,6 +1,7 @@
-//! Passwords: a type that never shows itself, argon2id hashing, and random passwords.
+//! Passwords: a type that never shows itself, argon2id hashing (run on the bounded
+//! [`HashPool`] by everything that serves requests), and random passwords.
 
-use std::{fmt, sync::OnceLock};
+use std::fmt;
 
 use argon2::{
     Argon2,
@@ -9,6 +10,10 @@ use argon2::{
 use rand::{Rng, distr::Alphanumeric};
 
 use crate::{Error, Result, resources::PasswordHash};
+
+mod pool;
+
+pub use pool::{HashPermit, HashPool};
 
 /// Shortest password accepted.
 pub const MIN_LENGTH: usize = 10;
@@ -81,15 +86,6 @@ pub fn verify(password: &Password, hash: &PasswordHash) -> bool {
     Argon2::default()
         .verify_password(password.expose().as_bytes(), hash.0.as_str())
         .is_ok()
-}
-
-/// Spends the time of a verification when there is no user to verify against, so that the
-/// answer time does not tell which accounts exist.
-pub(crate) fn verify_nothing(password: &Password) {
-    static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
-    if let Some(dummy) = DUMMY.get_or_init(|| hash(&Password::random()).ok()) {
-        let _ = verify(password, dummy);
-    }
 }
 
 #[cfg(test)]

@@ -7,16 +7,19 @@ use jiff::Timestamp;
 use kubemate_core::{ClusterClient, ClusterClientExt, Identity, ListOptions};
 use serde_json::json;
 
+use self::lockout::{Limit, Throttle};
 use crate::{
     Error, Result,
     authorizer::{Policy, Request},
     derive::{DEFAULT_NAMESPACE, derive, service_account_name},
+    password::HashPool,
     reconcile::{Report, Scope, reconcile},
     resources::{GROUP, Role, RoleSpec, User, user_not_found, validate_name},
 };
 
 pub mod bootstrap;
 pub mod keyring;
+mod lockout;
 pub mod login;
 mod roles;
 mod users;
@@ -36,10 +39,26 @@ pub struct Config {
     pub namespace: String,
     /// How long a login token is valid.
     pub token_ttl: Duration,
-    /// Failed logins in a row that lock an account.
+    /// Failed logins from one address on one account that lock that address out of that
+    /// account (the owner, from elsewhere, still logs in); 0 for no such limit.
     pub max_failed_logins: u32,
-    /// How long a locked account stays locked.
+    /// Failed logins from one address on any accounts, known or not, that lock the address out
+    /// of every account; 0 for no such limit.
+    pub max_failed_logins_per_source: u32,
+    /// Failed logins on one account from every address that lock the account for everyone,
+    /// until the lock ends or an administrator unlocks it; 0 never locks an account. Higher
+    /// than `max_failed_logins`, so that locking someone out takes many addresses.
+    pub max_failed_logins_per_account: u32,
+    /// The window an address's failures are counted in, and how long its first lock lasts; an
+    /// account's lock lasts this long too.
     pub lockout: Duration,
+    /// The longest lock of an address: each lock since its last success doubles the next.
+    pub max_lockout: Duration,
+    /// How many password hashes run at once (on blocking threads, never the async workers).
+    pub hash_concurrency: usize,
+    /// How long a login or a password change waits for a hash permit before it is refused
+    /// ([`Error::Busy`]).
+    pub hash_wait: Duration,
     /// The Secret holding the token signing keys, a key ring (created if missing).
     pub token_key_secret: String,
     /// How long a key retired by [`Rbac::rotate_token_key`] still verifies the tokens it
@@ -58,7 +77,12 @@ impl Default for Config {
             namespace: DEFAULT_NAMESPACE.to_owned(),
             token_ttl: Duration::from_secs(8 * 3600),
             max_failed_logins: 5,
+            max_failed_logins_per_source: 20,
+            max_failed_logins_per_account: 50,
             lockout: Duration::from_secs(15 * 60),
+            max_lockout: Duration::from_secs(24 * 3600),
+            hash_concurrency: HashPool::default_size(),
+            hash_wait: Duration::from_millis(250),
             token_key_secret: "kubemate-token-key".to_owned(),
             token_key_grace: None,
             admin_password_secret: "kubemate-admin-password".to_owned(),
@@ -73,7 +97,18 @@ impl fmt::Debug for Config {
             .field("namespace", &self.namespace)
             .field("token_ttl", &self.token_ttl)
             .field("max_failed_logins", &self.max_failed_logins)
+            .field(
+                "max_failed_logins_per_source",
+                &self.max_failed_logins_per_source,
+            )
+            .field(
+                "max_failed_logins_per_account",
+                &self.max_failed_logins_per_account,
+            )
             .field("lockout", &self.lockout)
+            .field("max_lockout", &self.max_lockout)
+            .field("hash_concurrency", &self.hash_concurrency)
+            .field("hash_wait", &self.hash_wait)
             .field("token_key_secret", &self.token_key_secret)
             .field("token_key_grace", &self.token_key_grace)
             .field("admin_password_secret", &self.admin_password_secret)
@@ -93,6 +128,8 @@ pub struct Rbac {
     client: Arc<dyn ClusterClient>,
     config: Config,
     keys: keyring::KeyCache,
+    hasher: HashPool,
+    throttle: Throttle,
 }
 
 impl fmt::Debug for Rbac {
@@ -247,11 +284,26 @@ impl Rbac {
     /// Kubemate's users and roles through `client`, which must be allowed to manage them and
     /// Kubernetes RBAC (Kubemate's own ServiceAccount, or an admin).
     pub fn new(client: Arc<dyn ClusterClient>, config: Config) -> Self {
+        let limit = |max| Limit {
+            max,
+            lockout: config.lockout,
+            max_lockout: config.max_lockout,
+        };
         Rbac {
+            hasher: HashPool::new(config.hash_concurrency, config.hash_wait),
+            throttle: Throttle::new(
+                limit(config.max_failed_logins),
+                limit(config.max_failed_logins_per_source),
+            ),
             client,
             config,
             keys: keyring::KeyCache::default(),
         }
+    }
+
+    /// The pool password hashes run on.
+    pub fn hasher(&self) -> &HashPool {
+        &self.hasher
     }
 
     /// The settings.

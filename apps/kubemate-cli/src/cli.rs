@@ -218,6 +218,11 @@ pub enum UserCommand {
         /// The account name.
         name: String,
     },
+    /// Lift a user's lockout after repeated failed logins, so that they can log in at once.
+    Unlock {
+        /// The account name.
+        name: String,
+    },
 }
 
 /// `kubemate role ...`.

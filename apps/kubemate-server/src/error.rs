@@ -43,6 +43,8 @@ pub struct ApiError {
     denied: bool,
     /// Shown in the server log, never to the client (5xx details).
     detail: Option<String>,
+    /// Seconds the client should wait before trying again (the `Retry-After` header).
+    retry_after: Option<u64>,
 }
 
 /// The HTTP status of an error code.
@@ -58,9 +60,8 @@ pub fn status_of(code: &str) -> StatusCode {
         "PayloadTooLarge" => StatusCode::PAYLOAD_TOO_LARGE,
         "UnsupportedMediaType" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "Unsupported" => StatusCode::UNPROCESSABLE_ENTITY,
-        "AccountLocked" => StatusCode::TOO_MANY_REQUESTS,
-        "TooManyStreams" => StatusCode::TOO_MANY_REQUESTS,
-        "Unavailable" | "AuditUnavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        "TooManyStreams" | "LoginThrottled" => StatusCode::TOO_MANY_REQUESTS,
+        "Unavailable" | "AuditUnavailable" | "Busy" => StatusCode::SERVICE_UNAVAILABLE,
         "Timeout" => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -75,6 +76,7 @@ impl ApiError {
             causes: Vec::new(),
             denied: false,
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -143,6 +145,14 @@ impl ApiError {
         ApiError::new("Timeout", "")
     }
 
+    /// Tells the client to wait this long before trying again (`Retry-After`, in whole seconds,
+    /// at least one).
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
     /// Adds a detail for the server log (never shown).
     pub fn with_detail(mut self, detail: impl std::fmt::Display) -> Self {
         self.detail = Some(detail.to_string());
@@ -183,6 +193,7 @@ impl ApiError {
                 "the audit log cannot be written; the operation was not performed"
             }
             "Timeout" => "the request took too long and was abandoned",
+            "Busy" => "the server is busy; try again in a moment",
             _ => "internal error; the server log has the details",
         }
         .to_owned()
@@ -220,8 +231,12 @@ impl From<kubemate_rbac::Error> for ApiError {
             E::Escalation(_) | E::InvalidCredentials | E::InvalidToken(_) => {
                 ApiError::new(e.code(), e.to_string()).denied()
             }
-            E::AccountDisabled | E::AccountLocked { .. } => {
-                ApiError::new(e.code(), e.to_string()).denied()
+            E::AccountDisabled => ApiError::new(e.code(), e.to_string()).denied(),
+            E::LoginThrottled { retry_after } => ApiError::new(e.code(), e.to_string())
+                .denied()
+                .with_retry_after(retry_after),
+            E::Busy { retry_after } => {
+                ApiError::new(e.code(), e.to_string()).with_retry_after(retry_after)
             }
             E::Crypto { .. } => ApiError::internal(&e),
             other => {
@@ -250,7 +265,9 @@ impl From<kubemate_audit::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // Busy is load shed on purpose, by the thousand under a flood of logins: the request
+        // log line and the audit record say enough.
+        if status.is_server_error() && self.code != "Busy" {
             tracing::error!(code = %self.code, detail = self.detail.as_deref().unwrap_or(&self.message),
                 "request failed");
         }
@@ -265,6 +282,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"kubemate\""),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response.extensions_mut().insert(ErrorNote {
             code: self.code,
@@ -299,9 +321,10 @@ mod tests {
             ("Gone", 410),
             ("PayloadTooLarge", 413),
             ("Unsupported", 422),
-            ("AccountLocked", 429),
             ("TooManyStreams", 429),
+            ("LoginThrottled", 429),
             ("Unavailable", 503),
+            ("Busy", 503),
             ("AuditUnavailable", 503),
             ("Timeout", 504),
             ("InternalError", 500),
@@ -321,6 +344,29 @@ mod tests {
         assert!(!e.public_message().contains("10.0.0.1"));
         let e = ApiError::from(kubemate_core::Error::new(ErrorKind::Unauthorized, "x"));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn refusals_to_retry_say_when() {
+        use std::time::Duration;
+        let busy = ApiError::from(kubemate_rbac::Error::Busy {
+            retry_after: Duration::from_millis(200),
+        })
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        let throttled = ApiError::from(kubemate_rbac::Error::LoginThrottled {
+            retry_after: Duration::from_secs(90),
+        })
+        .into_response();
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.headers()[header::RETRY_AFTER], "90");
+        assert!(
+            throttled
+                .extensions()
+                .get::<ErrorNote>()
+                .is_some_and(|n| n.denied)
+        );
     }
 
     #[test]

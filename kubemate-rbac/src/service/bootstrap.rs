@@ -12,7 +12,6 @@ use crate::{
     password::Password,
     reconcile::Scope,
     resources::{ADMIN_ROLE, Role, User, UserSpec},
-    service::users::hash,
 };
 
 /// The account name of the first administrator.
@@ -92,7 +91,7 @@ impl Rbac {
             UserSpec {
                 display_name: "Administrator".to_owned(),
                 email: String::new(),
-                password_hash: hash(&password).await?,
+                password_hash: self.hasher.hash(&password).await?,
                 disabled: false,
                 roles: vec![ADMIN_ROLE.to_owned()],
                 token_generation: 0,

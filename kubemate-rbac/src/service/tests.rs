@@ -30,6 +30,7 @@ use crate::{
 
 mod escalation;
 mod keyring;
+mod lockout;
 mod login;
 mod reconcile;
 
@@ -39,7 +40,7 @@ const START: i64 = 1_700_000_000;
 /// Kubemate whose clock the test moves.
 struct World {
     fake: FakeCluster,
-    rbac: Rbac,
+    rbac: Arc<Rbac>,
     clock: Arc<AtomicI64>,
     admin_password: Password,
 }
@@ -78,14 +79,16 @@ async fn cluster_with_crds() -> FakeCluster {
 }
 
 async fn world() -> World {
-    world_with(|c| c).await
+    world_with(|_| {}).await
 }
 
-/// [`world`] with settings of the test's own.
-async fn world_with(settings: impl FnOnce(Config) -> Config) -> World {
+/// A world whose configuration `tune` changes.
+async fn world_with(tune: impl Fn(&mut Config)) -> World {
     let fake = cluster_with_crds().await;
     let clock = Arc::new(AtomicI64::new(START));
-    let rbac = Rbac::new(Arc::new(fake.clone()), settings(config(&clock)));
+    let mut config = config(&clock);
+    tune(&mut config);
+    let rbac = Arc::new(Rbac::new(Arc::new(fake.clone()), config));
     let boot = rbac.bootstrap().await.expect("bootstrap");
     World {
         fake,
@@ -96,6 +99,14 @@ async fn world_with(settings: impl FnOnce(Config) -> Config) -> World {
 }
 
 impl World {
+    /// Another replica on the same cluster (its own memory), configured like this one but for
+    /// `tune`.
+    fn replica(&self, tune: impl Fn(&mut Config)) -> Arc<Rbac> {
+        let mut config = config(&self.clock);
+        tune(&mut config);
+        Arc::new(Rbac::new(Arc::new(self.fake.clone()), config))
+    }
+
     fn advance(&self, secs: i64) {
         self.clock.fetch_add(secs, Ordering::SeqCst);
     }

@@ -6,10 +6,10 @@ use serde_json::json;
 use super::{Actor, Rbac, Snapshot, not_self};
 use crate::{
     Error, Result,
-    password::{self, Password},
+    password::Password,
     reconcile::{Report, Scope},
     resources::{
-        ADMIN_ROLE, PasswordHash, User, UserSpec, role_not_found, user_not_found, validate_name,
+        ADMIN_ROLE, User, UserSpec, role_not_found, user_not_found, validate_name,
         validate_user_roles,
     },
 };
@@ -99,7 +99,7 @@ impl Rbac {
             UserSpec {
                 display_name: new.display_name,
                 email: new.email,
-                password_hash: hash(&new.password).await?,
+                password_hash: self.hasher.hash(&new.password).await?,
                 disabled: false,
                 roles,
                 token_generation: 0,
@@ -165,7 +165,7 @@ impl Rbac {
         snap.require(actor, "update", "users")?;
         not_self(actor, name, "reset the password of (use change_password)")?;
         snap.require_covers_user(actor, Self::target(&snap, name)?)?;
-        let hashed = hash(new).await?;
+        let hashed = self.hasher.hash(new).await?;
         let (user, _) = self
             .modify_user(&snap, name, |spec| {
                 spec.password_hash = hashed.clone();
@@ -194,10 +194,14 @@ impl Rbac {
         if user.spec.disabled {
             return Err(Error::AccountDisabled);
         }
-        if !verify(current, &user.spec.password_hash).await? {
+        if !self
+            .hasher
+            .verify(current, &user.spec.password_hash)
+            .await?
+        {
             return Err(Error::InvalidCredentials);
         }
-        let hashed = hash(new).await?;
+        let hashed = self.hasher.hash(new).await?;
         let snap = self.snapshot().await?;
         let (user, _) = self
             .modify_user(&snap, name, |spec| {
@@ -340,8 +344,24 @@ impl Rbac {
         Ok(report)
     }
 
-    /// Lifts a lockout (after an administrator's password reset).
+    /// Lifts the lock of an account and forgets its failed logins (on this replica, those
+    /// counted per address too), so that its owner can log in again at once. Not needed for
+    /// a password reset, which does it. `actor` needs `update` on users and must hold every
+    /// role of the user (lifting a lock helps whoever guesses at the account).
+    pub async fn unlock_user<'a>(&self, actor: impl Into<Actor<'a>>, name: &str) -> Result<User> {
+        let actor: Actor<'_> = actor.into();
+        let snap = self.snapshot().await?;
+        snap.require(actor, "update", "users")?;
+        snap.require_covers_user(actor, Self::target(&snap, name)?)?;
+        self.clear_lock(name).await?;
+        tracing::info!(user = name, by = %actor, "account unlocked");
+        self.user(name).await
+    }
+
+    /// Lifts a lockout (an administrator's unlock or password reset). Not a compare-and-swap:
+    /// the administrator's word wins over attempts in flight.
     async fn clear_lock(&self, name: &str) -> Result<()> {
+        self.throttle.forget_account(name);
         self.client
             .merge_patch_status(
                 &ResourceType::of::<User>(),
@@ -353,26 +373,4 @@ impl Rbac {
             .map(|_| ())
             .map_err(Error::cluster("unlock user"))
     }
-}
-
-/// Hashes off the async runtime: argon2 is deliberately slow.
-pub(crate) async fn hash(pw: &Password) -> Result<PasswordHash> {
-    let pw = pw.clone();
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| Error::Crypto {
-            what: "password hashing",
-            source: Some(Box::new(e)),
-        })?
-}
-
-/// Verifies off the async runtime.
-pub(crate) async fn verify(pw: &Password, hash: &PasswordHash) -> Result<bool> {
-    let (pw, hash) = (pw.clone(), hash.clone());
-    tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
-        .await
-        .map_err(|e| Error::Crypto {
-            what: "password verification",
-            source: Some(Box::new(e)),
-        })
 }

@@ -32,6 +32,9 @@ pub struct UserView {
     /// Last successful login.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_login: Option<String>,
+    /// Logins refused until then, after repeated failures (`user unlock` lifts it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<String>,
     /// Creation time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
@@ -48,6 +51,7 @@ impl From<&User> for UserView {
             disabled: u.spec.disabled,
             service_account: status.service_account,
             last_login: status.last_login,
+            locked_until: status.locked_until,
             created: u
                 .metadata
                 .creation_timestamp
@@ -134,6 +138,14 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
         }
         UserCommand::Disable { name } => set_disabled(env, io.out, &name, true).await,
         UserCommand::Enable { name } => set_disabled(env, io.out, &name, false).await,
+        UserCommand::Unlock { name } => {
+            env.audit
+                .change(target("unlock", &name), async {
+                    Ok(rbac.unlock_user(Actor::Operator, &name).await?)
+                })
+                .await?;
+            line(io.out, format!("user/{name} unlocked"))
+        }
     }
 }
 

@@ -1,6 +1,12 @@
 //! Login and the caller's own view: who they are, their roles, namespaces and menu codes.
 
-use axum::{Json, extract::State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, FromRequestParts, State},
+    http::request::Parts,
+};
 use kubemate_core::names::is_dns1123_label;
 use kubemate_rbac::{Namespaces, Password};
 use serde::{Deserialize, Serialize};
@@ -44,14 +50,37 @@ pub struct LoginResponse {
     pub user: String,
 }
 
-/// Logs in with account and password.
+/// The address of the client, when the server is served with the connection's information
+/// (`into_make_service_with_connect_info`, as [`crate::startup::serve`] does). Without it (a
+/// test driving the router) it is `None`, and every login shares one count of failures.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Logs in with account and password. A wrong password, an unknown account and a locked
+/// account get the same 401; failures from one address slow that address down (429 with
+/// `Retry-After`, whatever the account name), not the account's owner elsewhere.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LoginBody,
     responses((status = 200, body = LoginResponse),
               (status = 401, description = "Invalid account or password", body = ErrorBody),
               (status = 403, description = "Account disabled", body = ErrorBody),
-              (status = 429, description = "Account locked", body = ErrorBody)))]
+              (status = 429, description = "Too many failed logins from this address; see Retry-After", body = ErrorBody),
+              (status = 503, description = "Busy checking other passwords; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     audit: Audit,
+    ClientAddr(source): ClientAddr,
     State(state): State<AppState>,
     Body(body): Body<LoginBody>,
 ) -> ApiResult<Json<LoginResponse>> {
@@ -61,7 +90,7 @@ pub async fn login(
     }
     let login = state
         .rbac
-        .login(&body.account, &Password::new(body.password))
+        .login_from(source, &body.account, &Password::new(body.password))
         .await?;
     Ok(Json(LoginResponse {
         token: login.token.expose().to_owned(),

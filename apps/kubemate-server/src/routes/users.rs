@@ -1,5 +1,5 @@
 //! User management (administrators only): list, create, read, delete, bind and unbind roles,
-//! reset a password, disable. kubemate-rbac performs these with Kubemate's own identity, since
+//! reset a password, disable, unlock. kubemate-rbac performs these with Kubemate's own identity, since
 //! they create Kubernetes RBAC objects, after its own escalation checks.
 
 use axum::{Json, extract::State, http::StatusCode};
@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bind, unbind))
         .routes(routes!(set_password))
         .routes(routes!(set_disabled))
+        .routes(routes!(unlock))
 }
 
 /// A user as the API shows it: never the password hash.
@@ -45,8 +46,10 @@ pub struct UserView {
     pub service_account: Option<String>,
     /// Last successful login (RFC 3339).
     pub last_login: Option<String>,
-    /// Logins refused until then (RFC 3339).
+    /// Logins refused until then, from every address (RFC 3339).
     pub locked_until: Option<String>,
+    /// Failed logins since the last success or the last lock, from every address.
+    pub failed_logins: u32,
 }
 
 impl From<&User> for UserView {
@@ -61,6 +64,7 @@ impl From<&User> for UserView {
             service_account: status.service_account,
             last_login: status.last_login,
             locked_until: status.locked_until,
+            failed_logins: status.failed_logins,
         }
     }
 }
@@ -279,5 +283,22 @@ pub async fn set_disabled(
         .set_disabled(&user.name, &name, body.disabled)
         .await;
     state.invalidate_policy().await;
+    Ok(Json(UserView::from(&updated?)))
+}
+
+/// Lifts a user's lockout and forgets their failed logins, so that they can log in at once.
+#[utoipa::path(post, path = "/api/v1/users/{name}/unlock", tag = "users",
+    params(("name" = String, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unlock(
+    ValidPath(NamePath { name }): ValidPath<NamePath>,
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+) -> ApiResult<Json<UserView>> {
+    authorize(&user, "update")?;
+    audit.begin().await?;
+    let updated = state.rbac.unlock_user(&user.name, &name).await;
     Ok(Json(UserView::from(&updated?)))
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod apps;
 mod audit;
+mod login;
 mod meta;
 mod paths;
 mod resources;

@@ -63,6 +63,7 @@ async fn the_openapi_document_describes_every_route() {
         "POST /api/v1/users",
         "PUT /api/v1/users/{name}/roles/{role}",
         "DELETE /api/v1/users/{name}/roles/{role}",
+        "POST /api/v1/users/{name}/unlock",
         "GET /api/v1/roles",
         "POST /api/v1/roles",
         "GET /api/v1/audit",

@@ -52,6 +52,8 @@ pub struct Options {
     pub sink: Option<Arc<dyn AuditSink>>,
     /// A cluster client for reads instead of the fake (writes still go to the fake).
     pub cluster: Option<Arc<dyn ClusterClient>>,
+    /// Kubemate's settings (lockout, hashing pool).
+    pub rbac: kubemate_rbac::Config,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
             },
             sink: None,
             cluster: None,
+            rbac: kubemate_rbac::Config::default(),
         }
     }
 }
@@ -84,7 +87,7 @@ pub async fn world() -> World {
 pub async fn world_with(options: Options) -> World {
     let fake = FakeCluster::demo().expect("demo cluster");
     startup::install_crds_in_fake(&fake).await.expect("crds");
-    let rbac = Rbac::new(Arc::new(fake.clone()), kubemate_rbac::Config::default());
+    let rbac = Rbac::new(Arc::new(fake.clone()), options.rbac);
     let boot = rbac.bootstrap().await.expect("bootstrap");
     let admin_password = boot.admin_password.expect("generated password");
     let read = Rule::new(&["get", "list", "watch"], &["*"], &["*"]);

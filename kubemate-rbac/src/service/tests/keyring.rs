@@ -24,11 +24,7 @@ fn pw(s: &str) -> Password {
 }
 
 async fn with_alice(grace: u64) -> World {
-    let w = world_with(|c| Config {
-        token_key_grace: Some(Duration::from_secs(grace)),
-        ..c
-    })
-    .await;
+    let w = world_with(|c| c.token_key_grace = Some(Duration::from_secs(grace))).await;
     w.user("alice", &[]).await;
     w
 }

@@ -1,7 +1,7 @@
 //! Login, lockout, token revocation, and what error messages never say.
 
 use super::*;
-use crate::{Error, KeyRing, Token};
+use crate::{KeyRing, Token};
 
 fn pw(s: &str) -> Password {
     Password::new(s)
@@ -87,65 +87,6 @@ async fn unknown_accounts_and_wrong_passwords_get_the_same_answer() {
     assert_eq!(unknown.to_string(), wrong.to_string());
     assert_eq!(unknown.code(), "InvalidCredentials");
     assert_eq!(invalid_name.code(), "InvalidCredentials");
-}
-
-#[tokio::test]
-async fn repeated_failures_lock_the_account_for_a_while() {
-    let w = world().await;
-    w.user("alice", &[]).await;
-    for _ in 0..2 {
-        let e = w
-            .rbac
-            .login("alice", &pw("wrong-password"))
-            .await
-            .expect_err("wrong");
-        assert!(matches!(e, Error::InvalidCredentials), "{e:?}");
-    }
-    assert_eq!(
-        w.rbac.user("alice").await.expect("alice").failed_logins(),
-        2
-    );
-    let e = w
-        .rbac
-        .login("alice", &pw("wrong-password"))
-        .await
-        .expect_err("third");
-    let until = Timestamp::from_second(START + 60).expect("time");
-    assert!(
-        matches!(e, Error::AccountLocked { until: u } if u == until),
-        "{e:?}"
-    );
-    let user = w.rbac.user("alice").await.expect("alice");
-    assert_eq!(user.locked_until(), Some(until));
-    // Even the right password is refused while locked.
-    let e = w
-        .rbac
-        .login("alice", &pw("alice-password-1"))
-        .await
-        .expect_err("locked");
-    assert_eq!(e.code(), "AccountLocked");
-    w.advance(59);
-    assert_eq!(
-        w.rbac
-            .login("alice", &pw("alice-password-1"))
-            .await
-            .expect_err("still")
-            .code(),
-        "AccountLocked"
-    );
-    w.advance(1);
-    w.rbac
-        .login("alice", &pw("alice-password-1"))
-        .await
-        .expect("unlocked");
-    let status = w
-        .rbac
-        .user("alice")
-        .await
-        .expect("alice")
-        .status
-        .expect("status");
-    assert_eq!((status.failed_logins, status.locked_until), (0, None));
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::{core::v1::Namespace, rbac::v1::RoleBinding};
 use kubemate_audit::{Outcome, Stage};
-use kubemate_core::{ClusterClientExt, FakeCluster, ListOptions};
+use kubemate_core::{ClusterClient, ClusterClientExt, FakeCluster, ListOptions};
 use kubemate_rbac::{Password, User, password};
 use serde_json::{Value, json};
 
@@ -315,6 +315,67 @@ async fn roles_bindings_and_the_user_lifecycle() {
             "unbind users/roles alice/viewer",
             "delete roles viewer",
             "delete users alice",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn user_unlock_lifts_a_lockout() {
+    let h = harness().await;
+    h.run(&["user", "create", "alice", "--password-stdin"], PASSWORD)
+        .await
+        .ok();
+    h.fake
+        .merge_patch_status(
+            &kubemate_core::ResourceType::of::<User>(),
+            "",
+            "alice",
+            &json!({"status": {"failedLogins": 50, "lockedUntil": "2099-01-01T00:00:00Z"}}),
+        )
+        .await
+        .expect("lock alice");
+    let json: Value =
+        serde_json::from_str(&h.run(&["user", "list", "-o", "json"], "").await.ok()).expect("json");
+    assert_eq!(json[0]["lockedUntil"], "2099-01-01T00:00:00Z");
+    assert_eq!(
+        h.run(&["user", "unlock", "alice"], "").await.ok(),
+        "user/alice unlocked\n"
+    );
+    let alice = user(&h, "alice").await;
+    assert_eq!(
+        (alice.failed_logins(), alice.locked_until()),
+        (0, None),
+        "{:?}",
+        alice.status
+    );
+    let rbac = h.env.rbac();
+    rbac.login("alice", &Password::new(PASSWORD))
+        .await
+        .expect("alice logs in");
+    assert_eq!(
+        h.run(&["user", "unlock", "nobody"], "").await.err().code(),
+        "NotFound"
+    );
+    let unlocks: Vec<(String, Option<String>, Outcome)> = h
+        .records()
+        .await
+        .into_iter()
+        .filter(|r| r.verb == "unlock" && r.stage == Stage::Response)
+        .map(|r| (r.user, r.name, r.outcome))
+        .collect();
+    assert_eq!(
+        unlocks,
+        [
+            (
+                OPERATOR.to_owned(),
+                Some("alice".to_owned()),
+                Outcome::Success
+            ),
+            (
+                OPERATOR.to_owned(),
+                Some("nobody".to_owned()),
+                Outcome::Failure
+            ),
         ]
     );
 }
