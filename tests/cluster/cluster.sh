@@ -220,9 +220,11 @@ is_running() { # component
   [[ -f $f ]] || return 1
   local pid; pid=$(cat "$f")
   [[ -n $pid ]] && alive "$pid" || return 1
-  # Guard against a stale pid file whose pid now belongs to another program.
+  # Guard against a stale pid file whose pid now belongs to another program. Right after the
+  # start the pid may still be `setsid`, about to exec the component (a race a loaded machine
+  # loses): that is the component too.
   local exe; exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-  [[ -z $exe || ${exe##*/} == "$1" || ${exe##*/} == "$1 (deleted)" ]]
+  [[ -z $exe || ${exe##*/} == "$1" || ${exe##*/} == "$1 (deleted)" || ${exe##*/} == setsid ]]
 }
 
 start_component() { # name binary args...
