@@ -68,10 +68,6 @@ fn spec() -> HpaSpec {
     }
 }
 
-fn writes(fake: &FakeCluster) -> usize {
-    fake.actions().iter().filter(|a| a.verb.is_write()).count()
-}
-
 #[tokio::test]
 async fn an_autoscaler_is_created_for_an_existing_workload() {
     let fake = fake();
@@ -157,7 +153,7 @@ async fn a_missing_target_or_namespace_is_not_found_and_nothing_is_written() {
         .await
         .expect_err("no namespace");
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert_eq!(writes(&fake), 0);
+    assert_eq!(fake.writes().len(), 0);
 }
 
 #[tokio::test]

@@ -4,11 +4,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::json;
 
 use super::*;
-use crate::{
-    ClusterClientExt, FakeCluster, ResourceType,
-    conformance::object,
-    fake::{Action, Verb},
-};
+use crate::{ClusterClientExt, FakeCluster, ResourceType, conformance::object, fake::Verb};
 
 const SEED: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
 
@@ -111,13 +107,6 @@ service:
 
 fn full() -> AppSpec {
     serde_yaml::from_str(FULL).expect("the full spec parses")
-}
-
-fn writes(fake: &FakeCluster) -> Vec<Action> {
-    fake.actions()
-        .into_iter()
-        .filter(|a| a.verb.is_write())
-        .collect()
 }
 
 #[tokio::test]
@@ -350,7 +339,7 @@ async fn an_app_without_a_service_creates_only_the_deployment() {
         .expect("created");
     assert!(matches!(outcome.service, Step::NotRequested));
     assert!(outcome.is_complete());
-    let created: Vec<_> = writes(&fake).into_iter().map(|a| a.resource).collect();
+    let created: Vec<_> = fake.writes().into_iter().map(|a| a.resource).collect();
     assert_eq!(created, ["deployments"]);
 }
 
@@ -770,13 +759,13 @@ async fn an_existing_app_is_already_exists_and_a_missing_namespace_not_found() {
     let _ = create_app(&fake, &registries(), &spec, &CreateOptions::default())
         .await
         .expect("first");
-    let before = writes(&fake).len();
+    let before = fake.writes().len();
     let err = create_app(&fake, &registries(), &spec, &CreateOptions::default())
         .await
         .expect_err("second");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert_eq!(
-        writes(&fake).len(),
+        fake.writes().len(),
         before + 1,
         "only the refused Deployment create; no Service attempt"
     );
