@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApplyOptions, ClusterClient, DeleteOptions, DeleteOutcome, ErrorKind, ListOptions, Propagation,
-    ResourceType, WatchEvent, WatchOptions, WriteOptions,
+    ResourceType, WatchEvent, WatchOptions, WriteOptions, testing::mk_deployment,
 };
 
 /// How long a check waits for something the real cluster does asynchronously.
@@ -116,20 +116,8 @@ fn names(items: &[DynamicObject]) -> Vec<String> {
         .collect()
 }
 
-fn deployment(name: &str, replicas: i32) -> DynamicObject {
-    object(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "main", "image": "registry.example.com/app:1"}]}
-            }
-        }
-    }))
-}
+/// The image of the conformance suite's workloads (kwok's nodes never pull it).
+const IMAGE: &str = "registry.example.com/app:1";
 
 mod apply;
 mod custom_resources;

@@ -44,7 +44,7 @@ pub async fn rbac_names_and_status_preconditions(client: &dyn ClusterClient) {
         .create(
             &deployments(),
             &ns,
-            &deployment("st", 0),
+            &mk_deployment("st", 0, IMAGE),
             &WriteOptions::default(),
         )
         .await

@@ -9,7 +9,7 @@ pub async fn scale_subresource(client: &dyn ClusterClient) {
         .create(
             &deployments(),
             &ns,
-            &deployment("web", 0),
+            &mk_deployment("web", 0, IMAGE),
             &WriteOptions::default(),
         )
         .await
