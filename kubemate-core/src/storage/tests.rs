@@ -9,33 +9,7 @@ use crate::{ClusterClient, ClusterClientExt, ErrorKind, FakeCluster, WriteOption
 /// A broken spec: the fields its causes name, and how to break it.
 type Case<S> = (Vec<&'static str>, fn(&mut S));
 
-const SEED: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: pv-bound}
-spec:
-  capacity: {storage: 20Gi}
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: slow
-  hostPath: {path: /srv/data}
-  claimRef: {namespace: shop, name: data}
-status: {phase: Bound}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: data, namespace: shop}
-spec:
-  accessModes: [ReadWriteOnce]
-  storageClassName: slow
-  volumeName: pv-bound
-  resources: {requests: {storage: 10Gi}}
-status: {phase: Bound, capacity: {storage: 20Gi}, accessModes: [ReadWriteOnce]}
-"#;
+const SEED: &str = include_str!("fixtures/shop.yaml");
 
 fn fake() -> FakeCluster {
     FakeCluster::from_yaml(SEED).expect("seed")
