@@ -187,54 +187,7 @@ mod tests {
     use super::*;
     use crate::FakeCluster;
 
-    const EVENTS: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Event
-metadata: {name: a.1, namespace: shop}
-involvedObject: {kind: Pod, name: web-1, namespace: shop}
-type: Warning
-reason: BackOff
-message: Back-off restarting failed container
-count: 5
-firstTimestamp: "2026-11-28T10:00:00Z"
-lastTimestamp: "2026-11-28T11:00:00Z"
-source: {component: kubelet}
----
-apiVersion: v1
-kind: Event
-metadata: {name: a.2, namespace: shop}
-involvedObject: {kind: Pod, name: web-1, namespace: shop}
-type: Warning
-reason: BackOff
-message: Back-off restarting failed container
-count: 3
-firstTimestamp: "2026-11-28T09:00:00Z"
-lastTimestamp: "2026-11-28T12:00:00Z"
-source: {component: kubelet}
----
-apiVersion: v1
-kind: Event
-metadata: {name: b, namespace: shop}
-involvedObject: {kind: Deployment, name: web, namespace: shop}
-type: Normal
-reason: ScalingReplicaSet
-message: Scaled up replica set web-1 to 3
-lastTimestamp: "2026-11-28T13:00:00Z"
-source: {component: deployment-controller}
----
-apiVersion: v1
-kind: Event
-metadata: {name: c, namespace: shop}
-involvedObject: {kind: Pod, name: other, namespace: shop}
-type: Normal
-reason: Pulled
-message: pulled
-lastTimestamp: "2026-11-28T08:00:00Z"
-"#;
+    const EVENTS: &str = include_str!("events/fixtures/shop.yaml");
 
     #[tokio::test]
     async fn events_fold_repeats_and_sort_newest_first() {

@@ -307,6 +307,17 @@ impl FakeCluster {
         lock(&self.inner.actions).clone()
     }
 
+    /// The calls among [`actions`](Self::actions) that change the cluster or its scale:
+    /// create, replace, patch, apply, delete, status and scale (the fake records reading a scale
+    /// and setting it as one verb, so a read of the scale counts too), oldest first.
+    pub fn writes(&self) -> Vec<Action> {
+        lock(&self.inner.actions)
+            .iter()
+            .filter(|a| a.verb.is_write() || a.verb == Verb::Scale)
+            .cloned()
+            .collect()
+    }
+
     /// Appends a line to a container's log (and to followers of it).
     pub fn push_log(&self, ns: &str, pod: &str, container: &str, line: &str) {
         let entry = LogLine {

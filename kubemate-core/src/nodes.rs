@@ -317,65 +317,7 @@ mod tests {
     use super::*;
     use crate::{ErrorKind, FakeCluster};
 
-    const SEED: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Node
-metadata: {name: n1, labels: {node-role.kubernetes.io/worker: ""}}
-spec: {taints: [{key: dedicated, value: db, effect: NoSchedule}]}
-status:
-  capacity: {cpu: "8", memory: 32Gi, ephemeral-storage: 100Gi, pods: "110"}
-  allocatable: {cpu: 7800m, memory: 31Gi, ephemeral-storage: 90Gi, pods: "110"}
-  conditions: [{type: Ready, status: "True"}, {type: MemoryPressure, status: "False"}]
-  addresses: [{type: InternalIP, address: 10.0.0.1}]
----
-apiVersion: v1
-kind: Node
-metadata: {name: n2}
-status:
-  capacity: {cpu: "4", memory: 16Gi, pods: "110"}
-  allocatable: {cpu: "4", memory: 16Gi, pods: "110"}
-  conditions: [{type: Ready, status: "False"}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: a, namespace: shop}
-spec:
-  nodeName: n1
-  initContainers: [{name: init, image: i, resources: {requests: {cpu: "1", memory: 1Gi}}}]
-  containers:
-  - {name: c1, image: i, resources: {requests: {cpu: 250m, memory: 256Mi}, limits: {cpu: 500m, memory: 512Mi}}}
-  - {name: c2, image: i, resources: {requests: {cpu: 250m, memory: 256Mi}}}
-status: {phase: Running}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: b, namespace: shop}
-spec:
-  nodeName: n1
-  overhead: {cpu: 100m}
-  containers: [{name: c, image: i, resources: {requests: {cpu: 100m, memory: 128Mi}}}]
-status: {phase: Running}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: done, namespace: shop}
-spec:
-  nodeName: n1
-  containers: [{name: c, image: i, resources: {requests: {cpu: "2"}}}]
-status: {phase: Succeeded}
----
-apiVersion: v1
-kind: Event
-metadata: {name: n1.x, namespace: default}
-involvedObject: {kind: Node, name: n1}
-type: Warning
-reason: EvictionThresholdMet
-message: Attempting to reclaim memory
-"#;
+    const SEED: &str = include_str!("nodes/fixtures/cluster.yaml");
 
     #[tokio::test]
     async fn nodes_report_what_their_pods_request() {

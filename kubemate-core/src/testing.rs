@@ -1,4 +1,5 @@
-//! Test doubles built on any [`ClusterClient`] (feature `test-util`).
+//! Test doubles built on any [`ClusterClient`] and builders of test objects (feature
+//! `test-util`).
 
 use std::sync::Arc;
 
@@ -11,6 +12,10 @@ use crate::{
     ListOptions, LogOptions, LogStream, ObjectList, ResourceType, Result, Scale, WatchOptions,
     WatchStream, WriteOptions,
 };
+
+mod builders;
+
+pub use builders::{mk_deployment, mk_statefulset, mk_workload, with_requests};
 
 /// A write about to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,27 +11,13 @@
 use k8s_openapi::api::{apps::v1::Deployment, rbac::v1::RoleBinding};
 use kubemate_core::{
     ClusterClientExt, ListOptions, ResourceType, WriteOptions,
-    conformance::{drop_namespace, eventually, fresh_namespace, object, suffix},
+    conformance::{drop_namespace, eventually, fresh_namespace, suffix},
+    testing::mk_deployment,
 };
 use kubemate_rbac::{Password, Role, User, password};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use kubemate_tests::Operator;
-
-fn web() -> kubemate_core::DynamicObject {
-    object(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "main", "image": "registry.example.com/web:1.0"}]}
-            }
-        }
-    }))
-}
 
 #[tokio::test]
 async fn cli_operates_the_real_cluster_and_audits_every_operation() {
@@ -103,7 +89,12 @@ async fn cli_operates_the_real_cluster_and_audits_every_operation() {
     // A Deployment read as JSON, scaled, and its rollout history.
     let deployments = ResourceType::of::<Deployment>();
     admin
-        .create(&deployments, &tenant, &web(), &WriteOptions::default())
+        .create(
+            &deployments,
+            &tenant,
+            &mk_deployment("web", 1, "registry.example.com/web:1.0"),
+            &WriteOptions::default(),
+        )
         .await
         .expect("deployment");
     let listed: Value =

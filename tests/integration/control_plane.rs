@@ -8,6 +8,7 @@ use kubemate_core::{
     ClusterClient, ClusterClientExt, DeleteOptions, ErrorKind, Identity, ListOptions, ResourceType,
     WriteOptions,
     conformance::{eventually, fresh_namespace, object},
+    testing::{mk_deployment, with_requests},
 };
 use serde_json::json;
 
@@ -16,19 +17,11 @@ fn deployments() -> ResourceType {
 }
 
 fn deployment(name: &str, replicas: i32, cpu: &str) -> kubemate_core::DynamicObject {
-    object(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "main", "image": "registry.example.com/app:1",
-                    "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]}
-            }
-        }
-    }))
+    with_requests(
+        mk_deployment(name, replicas, "registry.example.com/app:1"),
+        cpu,
+        "64Mi",
+    )
 }
 
 /// Running pods of a label selector that are not being deleted.

@@ -15,7 +15,8 @@ use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kubemate_core::{
     ClusterClient, ClusterClientExt, DeleteOptions, ListOptions, ResourceType, WriteOptions,
-    conformance::{drop_namespace, eventually, fresh_namespace, object, suffix},
+    conformance::{drop_namespace, eventually, fresh_namespace, suffix},
+    testing::mk_deployment,
 };
 use kubemate_rbac::{Role, User};
 use kubemate_tests::Operator;
@@ -99,10 +100,7 @@ async fn cli_server_and_audit_work_together_on_the_real_cluster() {
         .create(
             &ResourceType::new("apps", "v1", "Deployment", "deployments", true),
             &tenant,
-            &object(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-                    "template": {"metadata": {"labels": {"app": "web"}},
-                        "spec": {"containers": [{"name": "web", "image": "registry.example.com/web:1"}]}}}})),
+            &mk_deployment("web", 1, "registry.example.com/web:1"),
             &WriteOptions::default(),
         )
         .await

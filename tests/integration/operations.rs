@@ -9,6 +9,7 @@ use kubemate_core::{
     WriteOptions, catalog,
     conformance::{eventually, fresh_namespace, object},
     events, nodes, resources,
+    testing::{mk_deployment, with_requests},
 };
 use serde_json::json;
 
@@ -52,13 +53,11 @@ async fn node_allocation_equals_the_sum_of_pod_requests() {
     let client = kubemate_tests::cluster().await;
     let client = &*client;
     let ns = fresh_namespace(client, "alloc").await;
-    let deploy = object(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "alloc"},
-        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "alloc"}},
-            "template": {"metadata": {"labels": {"app": "alloc"}},
-                "spec": {"containers": [{"name": "c", "image": "registry.example.com/app:1",
-                    "resources": {"requests": {"cpu": "150m", "memory": "96Mi"}}}]}}}
-    }));
+    let deploy = with_requests(
+        mk_deployment("alloc", 3, "registry.example.com/app:1"),
+        "150m",
+        "96Mi",
+    );
     client
         .create(
             &catalog::find("deploy").expect("catalogued").resource_type(),

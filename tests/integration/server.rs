@@ -18,7 +18,8 @@ use http_body_util::BodyExt;
 use kubemate_audit::{Decision, FileSink, Outcome, Stage, verify_file};
 use kubemate_core::{
     DeleteOptions, Propagation, ResourceType, WriteOptions,
-    conformance::{eventually, fresh_namespace, object, suffix},
+    conformance::{eventually, fresh_namespace, suffix},
+    testing::mk_deployment,
 };
 use kubemate_rbac::{
     Config, NewUser, Password, Rbac, Role, RoleSpec, Rule, Scope, User, UserSpec, password,
@@ -70,21 +71,6 @@ async fn login(app: &Router, account: &str, password: &str) -> String {
     .await;
     assert_eq!(status, StatusCode::OK, "login {account}: {body}");
     body["token"].as_str().expect("token").to_owned()
-}
-
-fn deployment(name: &str) -> kubemate_core::DynamicObject {
-    object(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "main", "image": "registry.example.com/shop/web:1.0"}]}
-            }
-        }
-    }))
 }
 
 #[tokio::test]
@@ -178,7 +164,7 @@ async fn the_server_enforces_a_read_only_role_and_audits_every_call() {
         .create(
             &ResourceType::new("apps", "v1", "Deployment", "deployments", true),
             &tenant,
-            &deployment("web"),
+            &mk_deployment("web", 1, "registry.example.com/shop/web:1.0"),
             &WriteOptions::default(),
         )
         .await
@@ -370,7 +356,7 @@ async fn a_log_follow_stream_ends_within_two_seconds_of_its_user_being_disabled(
         .create(
             &ResourceType::new("apps", "v1", "Deployment", "deployments", true),
             &tenant,
-            &deployment("web"),
+            &mk_deployment("web", 1, "registry.example.com/shop/web:1.0"),
             &WriteOptions::default(),
         )
         .await

@@ -8,7 +8,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kubemate_core::{
     ClusterClient, ClusterClientExt, DynamicObject, ErrorKind, ListOptions, LogOptions,
     WriteOptions,
-    conformance::{drop_namespace, eventually, fresh_namespace, object},
+    conformance::{drop_namespace, eventually, fresh_namespace},
+    testing::{mk_deployment, mk_statefulset},
     workload::{self, Outcome, RollbackOutcome, WorkloadKind},
 };
 use serde_json::{Value, json};
@@ -16,34 +17,10 @@ use serde_json::{Value, json};
 use WorkloadKind::{Deployment, StatefulSet};
 
 fn deployment(name: &str, replicas: i32, image: &str, cause: &str) -> DynamicObject {
-    object(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "annotations": {"kubernetes.io/change-cause": cause}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "main", "image": image}]}
-            }
-        }
-    }))
-}
-
-fn statefulset(name: &str, replicas: i32, image: &str) -> DynamicObject {
-    object(json!({
-        "apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "serviceName": name,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "main", "image": image}]}
-            }
-        }
-    }))
+    let mut d = mk_deployment(name, replicas, image);
+    d.metadata.annotations =
+        Some([("kubernetes.io/change-cause".to_owned(), cause.to_owned())].into());
+    d
 }
 
 async fn create(client: &dyn ClusterClient, kind: WorkloadKind, ns: &str, obj: &DynamicObject) {
@@ -180,7 +157,7 @@ async fn scaling_up_and_down_changes_the_running_pod_count() {
         .expect("scale down");
     wait_running(client, Deployment, &ns, "web", 1, "app:1").await;
 
-    create(client, StatefulSet, &ns, &statefulset("db", 1, "db:1")).await;
+    create(client, StatefulSet, &ns, &mk_statefulset("db", 1, "db:1")).await;
     wait_running(client, StatefulSet, &ns, "db", 1, "db:1").await;
     workload::scale(client, StatefulSet, &ns, "db", 2)
         .await
@@ -359,7 +336,7 @@ async fn statefulset_history_and_undo_use_controller_revisions() {
     let client = kubemate_tests::cluster().await;
     let client = &*client;
     let ns = fresh_namespace(client, "wl-sts").await;
-    create(client, StatefulSet, &ns, &statefulset("db", 1, "db:1")).await;
+    create(client, StatefulSet, &ns, &mk_statefulset("db", 1, "db:1")).await;
     wait_running(client, StatefulSet, &ns, "db", 1, "db:1").await;
     set_image(client, StatefulSet, &ns, "db", "db:2").await;
     wait_running(client, StatefulSet, &ns, "db", 1, "db:2").await;

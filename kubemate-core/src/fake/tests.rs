@@ -16,32 +16,7 @@ use serde_json::json;
 
 use crate::conformance::object;
 
-const SEED: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web-1
-  namespace: shop
-  uid: 11111111-1111-1111-1111-111111111111
-  labels: {app: web}
-spec:
-  nodeName: node-1
-  containers: [{name: app, image: "registry.example.com/web:1"}, {name: sidecar, image: "registry.example.com/proxy:1"}]
-status: {phase: Running}
----
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: web-2, namespace: shop, labels: {app: web}}
-  spec: {nodeName: node-2, containers: [{name: app, image: "registry.example.com/web:1"}]}
-  status: {phase: Pending}
-"#;
+const SEED: &str = include_str!("fixtures/shop.yaml");
 
 fn pods() -> ResourceType {
     ResourceType::new("", "v1", "Pod", "pods", true)

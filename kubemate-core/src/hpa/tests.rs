@@ -4,49 +4,7 @@ use crate::{ErrorKind, FakeCluster, fake::Verb};
 /// A broken spec: the fields its causes name, and how to break it.
 type Case<S> = (Vec<&'static str>, fn(&mut S));
 
-const SEED: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: registry.example.com/web:1}]}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: shop}
-spec:
-  serviceName: db
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: registry.example.com/db:1}]}
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: api, namespace: shop}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  minReplicas: 2
-  maxReplicas: 6
-  metrics:
-    - type: Resource
-      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
-  behavior:
-    scaleDown: {stabilizationWindowSeconds: 600}
-status:
-  currentReplicas: 3
-  desiredReplicas: 4
-  currentMetrics:
-    - type: Resource
-      resource: {name: cpu, current: {averageUtilization: 91}}
-"#;
+const SEED: &str = include_str!("fixtures/shop.yaml");
 
 fn fake() -> FakeCluster {
     FakeCluster::from_yaml(SEED).expect("seed")
@@ -66,10 +24,6 @@ fn spec() -> HpaSpec {
         memory_utilization: Some(120),
         labels: BTreeMap::new(),
     }
-}
-
-fn writes(fake: &FakeCluster) -> usize {
-    fake.actions().iter().filter(|a| a.verb.is_write()).count()
 }
 
 #[tokio::test]
@@ -157,7 +111,7 @@ async fn a_missing_target_or_namespace_is_not_found_and_nothing_is_written() {
         .await
         .expect_err("no namespace");
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert_eq!(writes(&fake), 0);
+    assert_eq!(fake.writes().len(), 0);
 }
 
 #[tokio::test]

@@ -3,38 +3,7 @@ use serde_json::json;
 use super::*;
 use crate::{FakeCluster, catalog, conformance::object};
 
-const SEED: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: crashy, namespace: shop, creationTimestamp: "2026-11-28T10:00:00Z"}
-spec: {containers: [{name: app, image: i}, {name: side, image: j}]}
-status:
-  phase: Running
-  containerStatuses:
-  - {name: app, ready: false, restartCount: 12, state: {waiting: {reason: CrashLoopBackOff}}}
-  - {name: side, ready: true, restartCount: 0, state: {running: {}}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec: {replicas: 3, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: i}]}}}
-status: {readyReplicas: 2, replicas: 3}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: cfg, namespace: shop}
-data: {a: "1", b: "2"}
----
-apiVersion: v1
-kind: Node
-metadata: {name: n1}
-spec: {unschedulable: true}
-status: {conditions: [{type: Ready, status: "True"}]}
-"#;
+const SEED: &str = include_str!("fixtures/shop.yaml");
 
 fn rt(name: &str) -> ResourceType {
     catalog::find(name).expect("catalogued").resource_type()

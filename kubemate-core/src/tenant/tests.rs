@@ -1,8 +1,5 @@
 use super::*;
-use crate::{
-    FakeCluster,
-    fake::{Action, Verb},
-};
+use crate::{FakeCluster, fake::Verb};
 
 fn cm(cpu: &str, memory: &str) -> CpuMemory {
     CpuMemory {
@@ -37,13 +34,6 @@ fn spec(name: &str) -> TenantSpec {
         labels: BTreeMap::from([("team".into(), "a".into())]),
         ..Default::default()
     }
-}
-
-fn writes(fake: &FakeCluster) -> Vec<Action> {
-    fake.actions()
-        .into_iter()
-        .filter(|a| a.verb.is_write())
-        .collect()
 }
 
 #[tokio::test]
@@ -112,7 +102,7 @@ async fn a_tenant_may_go_without_quota_or_limits() {
         .await
         .expect("created");
     assert!(tenant.quota.is_none() && tenant.limit_range.is_none());
-    let created: Vec<_> = writes(&fake).into_iter().map(|a| a.resource).collect();
+    let created: Vec<_> = fake.writes().into_iter().map(|a| a.resource).collect();
     assert_eq!(created, ["namespaces"]);
 
     let none = create_tenant(&fake, &TenantDefaults::default(), &spec("bare"))
@@ -225,7 +215,7 @@ async fn an_existing_namespace_is_already_exists_and_is_left_alone() {
         .await
         .expect_err("exists");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-    let created: Vec<_> = writes(&fake).into_iter().map(|a| a.resource).collect();
+    let created: Vec<_> = fake.writes().into_iter().map(|a| a.resource).collect();
     assert_eq!(
         created,
         ["namespaces"],

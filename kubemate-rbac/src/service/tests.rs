@@ -15,8 +15,7 @@ use k8s_openapi::api::{
     rbac::v1::{ClusterRole, ClusterRoleBinding, Role as RbacRole, RoleBinding},
 };
 use kubemate_core::{
-    ApplyOptions, ClusterClientExt, FakeCluster, ListOptions, ObjectMeta,
-    fake::{Action as FakeAction, Verb},
+    ApplyOptions, ClusterClientExt, FakeCluster, ListOptions, ObjectMeta, fake::Verb,
 };
 
 use super::*;
@@ -195,14 +194,6 @@ impl World {
     /// The names of the managed objects (without resourceVersions).
     async fn managed_names(&self) -> Vec<String> {
         self.managed().await.into_keys().collect()
-    }
-
-    fn writes(&self) -> Vec<FakeAction> {
-        self.fake
-            .actions()
-            .into_iter()
-            .filter(|a| a.verb.is_write())
-            .collect()
     }
 }
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use clap::Parser;
 use k8s_openapi::jiff::Timestamp;
 use kubemate_audit::{AuditSink, Entry, FileSink, Query, Record};
-use kubemate_core::{ApplyOptions, ClusterClientExt, FakeCluster, fake::Action};
+use kubemate_core::{ApplyOptions, ClusterClientExt, FakeCluster};
 
 use super::{Env, Io, execute};
 use crate::{Auditor, Cli, Result};
@@ -108,15 +108,6 @@ impl Harness {
             .query(&Query::default())
             .await
             .expect("records")
-    }
-
-    /// The writes the cluster received.
-    pub(crate) fn writes(&self) -> Vec<Action> {
-        self.fake
-            .actions()
-            .into_iter()
-            .filter(|a| a.verb.is_write())
-            .collect()
     }
 
     /// The same cluster with an audit log that cannot be written.

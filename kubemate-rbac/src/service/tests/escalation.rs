@@ -42,7 +42,7 @@ fn assert_escalation<T: std::fmt::Debug>(result: crate::Result<T>, what: &str) {
 #[tokio::test]
 async fn escalation_is_refused_before_any_write() {
     let w = with_lead().await;
-    let writes = w.writes();
+    let writes = w.fake.writes();
     let shop_pods = |verbs: &[&str]| rule(verbs, &[""], &["pods"]);
     assert_escalation(
         w.rbac
@@ -137,7 +137,7 @@ async fn escalation_is_refused_before_any_write() {
             .await,
         "creating an admin",
     );
-    assert_eq!(w.writes(), writes, "no write at all");
+    assert_eq!(w.fake.writes(), writes, "no write at all");
 
     // Within what lead holds, everything works.
     w.rbac
@@ -162,7 +162,7 @@ async fn escalation_is_refused_before_any_write() {
 async fn users_without_the_right_verb_are_forbidden() {
     let w = with_lead().await;
     w.user("carol", &["shop-dev"]).await;
-    let writes = w.writes();
+    let writes = w.fake.writes();
     let err = w
         .rbac
         .create_role(
@@ -179,7 +179,7 @@ async fn users_without_the_right_verb_are_forbidden() {
         .await
         .expect_err("nor users");
     assert_eq!(err.code(), "Forbidden");
-    assert_eq!(w.writes(), writes);
+    assert_eq!(w.fake.writes(), writes);
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ async fn reconciling_twice_changes_nothing() {
     let before = w.managed().await;
     // ServiceAccounts (admin, alice, bob), Role, ClusterRoles (admin, two, all), RoleBindings, ClusterRoleBindings.
     assert_eq!(before.len(), 3 + 1 + 3 + 3 + 2, "{before:#?}");
-    let writes = w.writes().len();
+    let writes = w.fake.writes().len();
     for scope in [
         Scope::All,
         Scope::User("alice".into()),
@@ -34,7 +34,7 @@ async fn reconciling_twice_changes_nothing() {
         before,
         "same objects, same resourceVersions"
     );
-    assert_eq!(w.writes().len(), writes, "not a single write");
+    assert_eq!(w.fake.writes().len(), writes, "not a single write");
 }
 
 #[tokio::test]

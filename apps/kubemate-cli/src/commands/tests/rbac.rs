@@ -151,7 +151,7 @@ async fn users_get_their_password_from_stdin_and_are_listed_without_it() {
 #[tokio::test]
 async fn a_password_is_not_read_from_a_terminal_nor_empty() {
     let h = harness().await;
-    let before = h.writes().len();
+    let before = h.fake.writes().len();
     let cli = <crate::Cli as clap::Parser>::try_parse_from([
         "kubemate",
         "user",
@@ -187,7 +187,7 @@ async fn a_password_is_not_read_from_a_terminal_nor_empty() {
         !err.to_string().contains("short\""),
         "the password is not echoed: {err}"
     );
-    assert_eq!(h.writes().len(), before);
+    assert_eq!(h.fake.writes().len(), before);
 }
 
 #[tokio::test]

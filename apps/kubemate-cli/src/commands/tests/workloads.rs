@@ -71,7 +71,7 @@ async fn scale_is_recorded_before_and_after_it_happens() {
 async fn a_change_that_cannot_be_audited_is_not_made() {
     let h = harness().await;
     let env = h.with_broken_audit();
-    let before = h.writes().len();
+    let before = h.fake.writes().len();
     for args in [
         &[
             "scale",
@@ -113,7 +113,7 @@ async fn a_change_that_cannot_be_audited_is_not_made() {
         assert!(err.message().contains("nothing was changed"), "{err}");
         assert!(out.is_empty());
     }
-    assert_eq!(h.writes().len(), before, "{:?}", h.writes());
+    assert_eq!(h.fake.writes().len(), before, "{:?}", h.fake.writes());
     assert_eq!(replicas(&h, "web").await, Some(3));
     // A read whose record cannot be written shows nothing.
     let cli = Cli::try_parse_from(["kubemate", "get", "pods", "-n", "shop"]).expect("parses");
