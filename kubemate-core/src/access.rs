@@ -61,7 +61,7 @@ impl Access {
     }
 
     /// The same request on a subresource.
-    pub fn sub(mut self, subresource: &'static str) -> Self {
+    pub fn subresource(mut self, subresource: &'static str) -> Self {
         self.subresource = Some(subresource);
         self
     }
@@ -149,12 +149,14 @@ impl Target {
         self
     }
 
-    /// The kind as the apiserver names it in messages: `deployments.apps`, `pods`.
+    /// The kind as the apiserver names it in messages: `deployments.apps`, `pods` (also for
+    /// a subresource such as `pods/log`: a missing Pod is a missing Pod).
     pub fn qualified(&self) -> String {
+        let plural = self.kind.split('/').next().unwrap_or_default();
         if self.group.is_empty() {
-            self.kind.clone()
+            plural.to_owned()
         } else {
-            format!("{}.{}", self.kind, self.group)
+            format!("{plural}.{}", self.group)
         }
     }
 }

@@ -137,6 +137,7 @@ async fn resource_operations_declare_what_they_call() {
     assert_exact(resources::Update {
         rt: rt.clone(),
         ns: "shop".into(),
+        name: "web".into(),
         obj: web,
         opts: WriteOptions::default(),
     })

@@ -6,6 +6,7 @@ use super::SummaryPage;
 use crate::{
     ClusterClient, DeleteOutcome, ListOptions, ObjectList, ResourceType, Result, WriteOptions,
     access::{Access, Operation, Target},
+    selector::{FieldSelector, LabelSelector},
 };
 
 /// Reads one object.
@@ -50,6 +51,17 @@ pub struct List {
     pub opts: ListOptions,
 }
 
+/// Malformed selectors are refused before any request.
+fn check_selectors(opts: &ListOptions) -> Result<()> {
+    if let Some(s) = &opts.label_selector {
+        LabelSelector::parse(s)?;
+    }
+    if let Some(s) = &opts.field_selector {
+        FieldSelector::parse(s)?;
+    }
+    Ok(())
+}
+
 fn list_access(rt: &ResourceType, ns: &str) -> Vec<Access> {
     vec![Access::new("list", rt, ns)]
 }
@@ -67,6 +79,10 @@ impl Operation for List {
 
     fn mutates(&self) -> bool {
         false
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_selectors(&self.opts)
     }
 
     async fn run(&self, client: &dyn ClusterClient) -> Result<ObjectList> {
@@ -93,12 +109,65 @@ impl Operation for ListSummaries {
         false
     }
 
+    fn validate(&self) -> Result<()> {
+        self.0.validate()
+    }
+
     async fn run(&self, client: &dyn ClusterClient) -> Result<SummaryPage> {
         super::list_summaries(client, &self.0.rt, &self.0.ns, &self.0.opts).await
     }
 }
 
-/// Creates an object ([`super::create`]).
+fn invalid(field: &str, message: String) -> crate::Error {
+    crate::Error::invalid(
+        format!("{field}: {message}"),
+        vec![crate::Cause {
+            field: field.to_owned(),
+            reason: "FieldValueInvalid".to_owned(),
+            message,
+        }],
+    )
+}
+
+/// `obj` with the namespace and name of the request: a body that names another is refused,
+/// one that leaves them out gets them. Cluster-scoped objects get no namespace.
+fn aligned(
+    rt: &ResourceType,
+    ns: &str,
+    name: Option<&str>,
+    obj: &DynamicObject,
+) -> Result<DynamicObject> {
+    let mut obj = obj.clone();
+    if rt.namespaced {
+        match obj.metadata.namespace.as_deref() {
+            Some(given) if !given.is_empty() && given != ns => {
+                return Err(invalid(
+                    "metadata.namespace",
+                    format!("\"{given}\" does not match the namespace of the path, \"{ns}\""),
+                ));
+            }
+            _ => obj.metadata.namespace = Some(ns.to_owned()),
+        }
+    }
+    if let Some(name) = name {
+        match obj.metadata.name.as_deref() {
+            Some(given) if given != name => {
+                return Err(invalid(
+                    "metadata.name",
+                    format!("\"{given}\" does not match the name of the path, \"{name}\""),
+                ));
+            }
+            _ => obj.metadata.name = Some(name.to_owned()),
+        }
+    }
+    if !rt.namespaced {
+        obj.metadata.namespace = None;
+    }
+    Ok(obj)
+}
+
+/// Creates an object ([`super::create`]) in the namespace of the request; a body naming
+/// another namespace is refused.
 #[derive(Debug, Clone)]
 pub struct Create {
     /// The kind.
@@ -134,49 +203,54 @@ impl Operation for Create {
         false
     }
 
+    fn validate(&self) -> Result<()> {
+        aligned(&self.rt, &self.ns, None, &self.obj).map(drop)
+    }
+
     async fn run(&self, client: &dyn ClusterClient) -> Result<DynamicObject> {
-        super::create(client, &self.rt, &self.ns, &self.obj, &self.opts).await
+        let obj = aligned(&self.rt, &self.ns, None, &self.obj)?;
+        super::create(client, &self.rt, &self.ns, &obj, &self.opts).await
     }
 }
 
-/// Replaces an object ([`super::update`]); the name is the object's.
+/// Replaces the object `name` ([`super::update`]); a body naming another object or
+/// namespace is refused.
 #[derive(Debug, Clone)]
 pub struct Update {
     /// The kind.
     pub rt: ResourceType,
     /// The namespace (`""` for cluster scope).
     pub ns: String,
+    /// The object's name.
+    pub name: String,
     /// The object, with the resourceVersion it was read at.
     pub obj: DynamicObject,
     /// Dry run or not.
     pub opts: WriteOptions,
 }
 
-impl Update {
-    fn name(&self) -> &str {
-        self.obj.metadata.name.as_deref().unwrap_or_default()
-    }
-}
-
 impl Operation for Update {
     type Output = DynamicObject;
 
     fn target(&self) -> Target {
-        Target::of("update", &self.rt)
-            .ns(&self.ns)
-            .name(self.name())
+        Target::of("update", &self.rt).ns(&self.ns).name(&self.name)
     }
 
     fn access(&self) -> Vec<Access> {
-        vec![Access::new("update", &self.rt, &self.ns).named(self.name())]
+        vec![Access::new("update", &self.rt, &self.ns).named(&self.name)]
     }
 
     fn mutates(&self) -> bool {
         true
     }
 
+    fn validate(&self) -> Result<()> {
+        aligned(&self.rt, &self.ns, Some(&self.name), &self.obj).map(drop)
+    }
+
     async fn run(&self, client: &dyn ClusterClient) -> Result<DynamicObject> {
-        super::update(client, &self.rt, &self.ns, &self.obj, &self.opts).await
+        let obj = aligned(&self.rt, &self.ns, Some(&self.name), &self.obj)?;
+        super::update(client, &self.rt, &self.ns, &obj, &self.opts).await
     }
 }
 

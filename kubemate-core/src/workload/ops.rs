@@ -87,7 +87,7 @@ impl Operation for SetReplicas {
     }
 
     fn access(&self) -> Vec<Access> {
-        vec![self.workload.on_self("patch").sub("scale")]
+        vec![self.workload.on_self("patch").subresource("scale")]
     }
 
     fn mutates(&self) -> bool {
@@ -291,7 +291,7 @@ impl PodLogs {
         vec![
             Access::core("get", "pods", &self.ns)
                 .named(&self.pod)
-                .sub("log"),
+                .subresource("log"),
         ]
     }
 
@@ -356,7 +356,7 @@ pub struct Logs {
 impl Logs {
     fn log_access(&self) -> Vec<Access> {
         let mut access = self.workload.member_reads();
-        access.push(Access::core("get", "pods", &self.workload.ns).sub("log"));
+        access.push(Access::core("get", "pods", &self.workload.ns).subresource("log"));
         access
     }
 }
