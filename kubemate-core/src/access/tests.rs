@@ -219,8 +219,15 @@ async fn pod_logs_declare_the_log_subresource() {
 }
 
 #[tokio::test]
-async fn node_and_app_operations_declare_what_they_call() {
+async fn node_event_and_app_operations_declare_what_they_call() {
     assert_exact(ListNodes).await;
+    for (ns, warnings) in [("shop", false), ("shop", true), ("", false), ("", true)] {
+        assert_exact(crate::events::ListEvents {
+            ns: ns.into(),
+            warnings,
+        })
+        .await;
+    }
     assert_exact(GetNode {
         name: "node-1".into(),
     })
