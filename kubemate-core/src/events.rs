@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::Event;
 use serde::Serialize;
 
-use crate::{ClusterClient, ClusterClientExt, ListOptions, Result};
+use crate::{
+    ClusterClient, ClusterClientExt, ListOptions, Result,
+    access::{Access, Operation, Target},
+};
 
 /// The object an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -180,6 +183,39 @@ pub async fn warnings(client: &dyn ClusterClient, ns: &str) -> Result<Vec<EventS
         .list_all_as(ns, &ListOptions::fields("type=Warning"))
         .await?;
     Ok(fold(events))
+}
+
+/// The events of a namespace ([`in_namespace`]), or only its warnings ([`warnings`]).
+#[derive(Debug, Clone, Default)]
+pub struct ListEvents {
+    /// The namespace ("" for all namespaces).
+    pub ns: String,
+    /// Only the Warning events.
+    pub warnings: bool,
+}
+
+impl Operation for ListEvents {
+    type Output = Vec<EventSummary>;
+
+    fn target(&self) -> Target {
+        Target::new("list", "events").ns(&self.ns)
+    }
+
+    fn access(&self) -> Vec<Access> {
+        vec![Access::core("list", "events", &self.ns)]
+    }
+
+    fn mutates(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, client: &dyn ClusterClient) -> Result<Vec<EventSummary>> {
+        if self.warnings {
+            warnings(client, &self.ns).await
+        } else {
+            in_namespace(client, &self.ns).await
+        }
+    }
 }
 
 #[cfg(all(test, feature = "test-util"))]

@@ -6,6 +6,7 @@
 //! (rbac, gateway, observe, audit) depend on this crate only; none of them touches `kube`'s
 //! client directly.
 
+pub mod access;
 pub mod catalog;
 pub mod client;
 #[cfg(feature = "test-util")]

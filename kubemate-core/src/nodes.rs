@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::{
     ClusterClient, ClusterClientExt, ListOptions, Result,
+    access::{Access, Operation, Target},
     events::{self, EventSummary},
     quantity::{base_or_zero, milli_or_zero},
 };
@@ -310,6 +311,68 @@ pub async fn get(client: &dyn ClusterClient, name: &str) -> Result<NodeDetail> {
             .collect(),
         events,
     })
+}
+
+/// Every node with what its Pods request, and the totals ([`list`]).
+#[derive(Debug, Clone, Default)]
+pub struct ListNodes;
+
+fn node_type() -> crate::ResourceType {
+    crate::ResourceType::new("", "v1", "Node", "nodes", false)
+}
+
+impl Operation for ListNodes {
+    type Output = (Vec<NodeSummary>, ClusterTotals);
+
+    fn target(&self) -> Target {
+        Target::new("list", "nodes")
+    }
+
+    fn access(&self) -> Vec<Access> {
+        vec![
+            Access::core("list", "nodes", ""),
+            Access::core("list", "pods", ""),
+        ]
+    }
+
+    fn mutates(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, client: &dyn ClusterClient) -> Result<Self::Output> {
+        list(client).await
+    }
+}
+
+/// One node with its Pods and events ([`get`]).
+#[derive(Debug, Clone)]
+pub struct GetNode {
+    /// The node.
+    pub name: String,
+}
+
+impl Operation for GetNode {
+    type Output = NodeDetail;
+
+    fn target(&self) -> Target {
+        Target::of("get", &node_type()).name(&self.name)
+    }
+
+    fn access(&self) -> Vec<Access> {
+        vec![
+            Access::new("get", &node_type(), "").named(&self.name),
+            Access::core("list", "pods", ""),
+            Access::core("list", "events", ""),
+        ]
+    }
+
+    fn mutates(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, client: &dyn ClusterClient) -> Result<NodeDetail> {
+        get(client, &self.name).await
+    }
 }
 
 #[cfg(all(test, feature = "test-util"))]

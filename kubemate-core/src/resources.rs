@@ -314,5 +314,8 @@ pub async fn delete(
     client.delete(rt, ns, name, &opts).await
 }
 
+mod ops;
+pub use ops::{Create, Delete, Get, List, ListSummaries, Update};
+
 #[cfg(all(test, feature = "test-util"))]
 mod tests;

@@ -23,7 +23,12 @@ use async_trait::async_trait;
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::Service};
 use serde::{Deserialize, Serialize};
 
-use crate::{ClusterClient, DynamicObject, Error, ErrorKind, Result, typed, validation::Problems};
+use crate::{
+    ClusterClient, DynamicObject, Error, ErrorKind, Result,
+    access::{Access, Operation, Target},
+    typed,
+    validation::Problems,
+};
 
 mod build;
 mod registry;
@@ -377,6 +382,55 @@ pub async fn create_service(
         return Err(Error::new(ErrorKind::Internal, "no Service to create"));
     };
     typed::create(client, &spec.namespace, &svc, opts.dry_run).await
+}
+
+/// Creates an app ([`create_app`]).
+#[derive(Debug, Clone)]
+pub struct CreateApp {
+    /// The app.
+    pub spec: AppSpec,
+    /// The registries it may deploy from.
+    pub registries: Registries,
+    /// Dry run or not.
+    pub opts: CreateOptions,
+}
+
+impl Operation for CreateApp {
+    type Output = AppOutcome;
+
+    fn target(&self) -> Target {
+        let t = Target::new("create", "apps").ns(&self.spec.namespace);
+        if self.spec.name.is_empty() {
+            t
+        } else {
+            t.name(&self.spec.name)
+        }
+    }
+
+    fn access(&self) -> Vec<Access> {
+        let ns = self.spec.namespace.as_str();
+        let mut access = vec![Access::new(
+            "create",
+            &crate::ResourceType::of::<Deployment>(),
+            ns,
+        )];
+        if self.spec.service.is_some() {
+            access.push(Access::core("create", "services", ns));
+        }
+        access
+    }
+
+    fn mutates(&self) -> bool {
+        true
+    }
+
+    fn names_object(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, client: &dyn ClusterClient) -> Result<AppOutcome> {
+        create_app(client, &self.registries, &self.spec, &self.opts).await
+    }
 }
 
 #[cfg(all(test, feature = "test-util"))]

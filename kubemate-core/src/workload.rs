@@ -22,12 +22,17 @@ use crate::{
 
 mod history;
 mod logs;
+mod ops;
 mod pods;
 
 pub use history::{Revision, RollbackOutcome, history, rollback};
 pub use logs::{
     DEFAULT_WORKLOAD_TAIL, MAX_FOLLOWED_PODS, PodLog, WorkloadLogs, follow_logs, follow_pod_logs,
     logs, pod_logs,
+};
+pub use ops::{
+    Events, FollowLogs, FollowPodLogs, History, Logs, PodLogs, Pods, Restart, Rollback, SetPaused,
+    SetReplicas, WorkloadRef,
 };
 pub use pods::{PodSummary, events, human_duration, pods, summarize_pod};
 

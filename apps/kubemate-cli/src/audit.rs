@@ -10,6 +10,8 @@ use std::{
 };
 
 use kubemate_audit::{AuditSink, Decision, Entry, FileSink, Outcome, Stage};
+pub use kubemate_core::access::Target;
+use kubemate_core::{ClusterClient, access::Operation};
 
 use crate::{Error, Result, error::AUDIT_UNAVAILABLE};
 
@@ -49,43 +51,6 @@ pub fn open_log(path: &Path, durable: bool) -> Result<FileSink> {
         );
     }
     Ok(sink)
-}
-
-/// What an operation is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The verb: `create`, `delete`, `scale`, `get`, `list`, ...
-    pub verb: String,
-    /// The resource: `deployments`, `users`, `namespaces`, ...
-    pub kind: String,
-    /// The namespace, if any.
-    pub namespace: Option<String>,
-    /// The object's name, if any.
-    pub name: Option<String>,
-}
-
-impl Target {
-    /// An operation on `kind`.
-    pub fn new(verb: &str, kind: &str) -> Self {
-        Target {
-            verb: verb.to_owned(),
-            kind: kind.to_owned(),
-            namespace: None,
-            name: None,
-        }
-    }
-
-    /// In namespace `ns` ("" means none, or all).
-    pub fn ns(mut self, ns: &str) -> Self {
-        self.namespace = (!ns.is_empty()).then(|| ns.to_owned());
-        self
-    }
-
-    /// On the object `name`.
-    pub fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.to_owned());
-        self
-    }
 }
 
 /// Writes the CLI's audit records for one acting user.
@@ -195,5 +160,21 @@ impl Auditor {
         let code = result.as_ref().err().map(|e| e.code().to_owned());
         self.respond(&target, &request_id, started, code).await?;
         result
+    }
+
+    /// Runs a core operation under its own target: as a change when it mutates (request
+    /// record first), as a read otherwise. The CLI acts with the caller's own credentials, so
+    /// the cluster authorizes the requests the operation declares; its inputs are checked
+    /// before it runs, as the server checks them.
+    pub async fn run<O: Operation>(&self, client: &dyn ClusterClient, op: &O) -> Result<O::Output> {
+        let run = async {
+            op.validate()?;
+            Ok(op.run(client).await?)
+        };
+        if op.mutates() {
+            self.change(op.target(), run).await
+        } else {
+            self.read(op.target(), run).await
+        }
     }
 }

@@ -26,6 +26,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use kubemate_audit::{AuditSink, Decision, Entry, Outcome, Stage};
+pub use kubemate_core::access::Target;
 use tracing::Instrument;
 
 use crate::{
@@ -39,19 +40,6 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// The user of records whose caller is not authenticated.
 pub const ANONYMOUS: &str = "anonymous";
 
-/// What a request is about, read from its method and path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The verb.
-    pub verb: String,
-    /// The kind (plural) or area.
-    pub kind: String,
-    /// The namespace.
-    pub namespace: Option<String>,
-    /// The object name.
-    pub name: Option<String>,
-}
-
 fn crud_verb(method: &Method, on_object: bool) -> &'static str {
     match (method.as_str(), on_object) {
         ("GET", false) => "list",
@@ -63,68 +51,57 @@ fn crud_verb(method: &Method, on_object: bool) -> &'static str {
     }
 }
 
-impl Target {
-    fn new(verb: &str, kind: &str, namespace: Option<&str>, name: Option<&str>) -> Self {
-        Target {
-            verb: verb.to_owned(),
-            kind: kind.to_owned(),
-            namespace: namespace.map(str::to_owned),
-            name: name.map(str::to_owned),
+/// The target of a request from its method and the route it matched (the template, such
+/// as `/api/v1/namespaces/{ns}/{plural}/{name}`), never from the raw path: the verb and
+/// the fixed parts. The namespace, kind and name are written by the [`ValidPath`]
+/// extractor from the decoded, validated parameters, so a request refused before (a
+/// malformed path) or without a route is recorded with no namespace or name at all.
+///
+/// [`ValidPath`]: crate::params::ValidPath
+pub fn describe(method: &Method, route: Option<&str>) -> Target {
+    let unknown = || Target::new(&method.as_str().to_ascii_lowercase(), "unknown");
+    let Some(route) = route else {
+        return unknown();
+    };
+    let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
+    let Some(rest) = segments.strip_prefix(&["api", "v1"]) else {
+        return unknown();
+    };
+    let verb = |on_object| crud_verb(method, on_object);
+    // A placeholder's value is the extractor's to fill in.
+    let fixed = |s: &str| {
+        if s.starts_with('{') {
+            "unknown".to_owned()
+        } else {
+            s.to_owned()
         }
-    }
-
-    /// The target of a request from its method and the route it matched (the template, such
-    /// as `/api/v1/namespaces/{ns}/{plural}/{name}`), never from the raw path: the verb and
-    /// the fixed parts. The namespace, kind and name are written by the [`ValidPath`]
-    /// extractor from the decoded, validated parameters, so a request refused before (a
-    /// malformed path) or without a route is recorded with no namespace or name at all.
-    ///
-    /// [`ValidPath`]: crate::params::ValidPath
-    pub fn describe(method: &Method, route: Option<&str>) -> Target {
-        let unknown = || Target::new(&method.as_str().to_ascii_lowercase(), "unknown", None, None);
-        let Some(route) = route else {
-            return unknown();
-        };
-        let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
-        let Some(rest) = segments.strip_prefix(&["api", "v1"]) else {
-            return unknown();
-        };
-        let verb = |on_object| crud_verb(method, on_object);
-        // A placeholder's value is the extractor's to fill in.
-        let fixed = |s: &str| {
-            if s.starts_with('{') {
-                "unknown".to_owned()
+    };
+    let t = |verb: &str, kind: &str| Target::new(verb, &fixed(kind));
+    match rest {
+        ["auth", "login"] => t("login", "sessions"),
+        ["me"] => t("get", "me"),
+        ["openapi.json"] => t("get", "openapi"),
+        ["audit"] => t("list", "audit"),
+        ["apps"] => t("create", "apps"),
+        ["namespaces"] => t(verb(false), "namespaces"),
+        ["namespaces", _] => t(verb(true), "namespaces"),
+        ["namespaces", _, plural] => t(verb(false), plural),
+        ["namespaces", _, plural, _] => t(verb(true), plural),
+        ["namespaces", _, plural, _, sub] => t(sub, plural),
+        ["users", _, "roles", _] => t(
+            if method == Method::DELETE {
+                "unbind"
             } else {
-                s.to_owned()
-            }
-        };
-        let t = |verb: &str, kind: &str| Target::new(verb, &fixed(kind), None, None);
-        match rest {
-            ["auth", "login"] => t("login", "sessions"),
-            ["me"] => t("get", "me"),
-            ["openapi.json"] => t("get", "openapi"),
-            ["audit"] => t("list", "audit"),
-            ["apps"] => t("create", "apps"),
-            ["namespaces"] => t(verb(false), "namespaces"),
-            ["namespaces", _] => t(verb(true), "namespaces"),
-            ["namespaces", _, plural] => t(verb(false), plural),
-            ["namespaces", _, plural, _] => t(verb(true), plural),
-            ["namespaces", _, plural, _, sub] => t(sub, plural),
-            ["users", _, "roles", _] => t(
-                if method == Method::DELETE {
-                    "unbind"
-                } else {
-                    "bind"
-                },
-                "users",
-            ),
-            ["users", _, "password"] => t("passwd", "users"),
-            ["users", _, "disabled"] => t("disable", "users"),
-            ["users", _, action] => t(action, "users"),
-            [plural] => t(verb(false), plural),
-            [plural, _] => t(verb(true), plural),
-            _ => t(verb(false), "unknown"),
-        }
+                "bind"
+            },
+            "users",
+        ),
+        ["users", _, "password"] => t("passwd", "users"),
+        ["users", _, "disabled"] => t("disable", "users"),
+        ["users", _, action] => t(action, "users"),
+        [plural] => t(verb(false), plural),
+        [plural, _] => t(verb(true), plural),
+        _ => t(verb(false), "unknown"),
     }
 }
 
@@ -257,7 +234,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let target = Target::describe(&method, route.as_deref());
+    let target = describe(&method, route.as_deref());
     let source = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -351,7 +328,7 @@ mod tests {
     }
 
     fn t(method: Method, route: &str) -> (String, String, Option<String>, Option<String>) {
-        let t = Target::describe(&method, Some(route));
+        let t = describe(&method, Some(route));
         (t.verb, t.kind, t.namespace, t.name)
     }
 
@@ -381,7 +358,7 @@ mod tests {
             t(Method::POST, "/api/v1/auth/login"),
             ("login".into(), "sessions".into(), None, None)
         );
-        assert_eq!(Target::describe(&Method::GET, None).kind, "unknown");
+        assert_eq!(describe(&Method::GET, None).kind, "unknown");
         assert_eq!(t(Method::GET, "/elsewhere").1, "unknown");
     }
 

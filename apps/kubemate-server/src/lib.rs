@@ -29,6 +29,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod params;
+pub mod pipeline;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -1,6 +1,7 @@
 //! The routes, one module per area. Each handler authenticates (the [`AuthUser`] extractor),
-//! authorizes, and only then calls the cluster; reads use the server's client, writes the
-//! client impersonating the caller's ServiceAccount.
+//! parses its input and hands a core operation to the pipeline ([`crate::pipeline`]), which
+//! authorizes what the operation declares, audits, and runs it: reads with the server's
+//! client, writes with the client impersonating the caller's ServiceAccount.
 //!
 //! [`AuthUser`]: crate::auth::AuthUser
 
@@ -8,7 +9,7 @@ use kubemate_core::catalog::{self, Kind, Operation};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{auth::qualified, error::ApiError};
+use crate::error::ApiError;
 
 pub mod apps;
 pub mod audit;
@@ -88,26 +89,6 @@ pub(crate) fn require_op(kind: &Kind, op: Operation) -> Result<(), ApiError> {
             "Unsupported",
             format!("{op:?} is not supported on {}", kind.kind).to_lowercase(),
         ))
-    }
-}
-
-/// A NotFound about the object a route names becomes the canonical 404, worded the same
-/// whether the object is missing or hidden in a namespace the caller cannot see. Other
-/// errors (including a missing revision) pass through.
-pub(crate) fn object_error(
-    kind: &Kind,
-    name: &str,
-) -> impl FnOnce(kubemate_core::Error) -> ApiError {
-    let qualified = qualified(kind);
-    let name = name.to_owned();
-    move |e| {
-        if e.is(kubemate_core::ErrorKind::NotFound)
-            && !e.message().starts_with("unable to find specified revision")
-        {
-            ApiError::not_found(&qualified, &name)
-        } else {
-            ApiError::from(e)
-        }
     }
 }
 

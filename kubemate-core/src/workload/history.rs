@@ -146,7 +146,7 @@ fn template_of(obj: &DynamicObject) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn controller_revisions() -> ResourceType {
+pub(super) fn controller_revisions() -> ResourceType {
     ResourceType::new(
         "apps",
         "v1",

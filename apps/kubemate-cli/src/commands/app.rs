@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
-use kubemate_core::wizard::{self, AppSpec, CreateOptions, Registries, StepReport, StepStatus};
+use kubemate_core::{
+    access::Operation,
+    wizard::{AppSpec, CreateApp, CreateOptions, Registries, StepReport, StepStatus},
+};
 
 use super::{Env, Io};
 use crate::{
     Error, Result,
-    audit::Target,
     cli::AppCommand,
     output::{Format, Out, Table, emit},
 };
@@ -48,15 +50,17 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: AppCommand) -> Result<()> {
              for the registries apps may use",
         ));
     }
-    let registries = Registries::new(registries);
-    let opts = CreateOptions { dry_run };
-    let target = Target::new("create", "apps")
-        .ns(&spec.namespace)
-        .name(&spec.name);
+    let op = CreateApp {
+        spec,
+        registries: Registries::new(registries),
+        opts: CreateOptions { dry_run },
+    };
+    let spec = &op.spec;
     let out = &mut *io.out;
+    // Not [`Auditor::run`]: a step that failed after the Deployment fails the record too.
     env.audit
-        .change(target, async {
-            let outcome = wizard::create_app(env.cluster(), &registries, &spec, &opts).await?;
+        .change(op.target(), async {
+            let outcome = op.run(env.cluster()).await?;
             let report = outcome.report();
             show(out, output, &report, dry_run)?;
             // A step after the Deployment that failed fails the command (and its audit

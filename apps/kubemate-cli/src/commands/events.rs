@@ -5,7 +5,6 @@ use kubemate_core::events;
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::EventsArgs,
     output::{Out, Table, age, emit, line},
 };
@@ -13,16 +12,11 @@ use crate::{
 /// Runs `kubemate events`.
 pub async fn run(env: &Env, out: Out<'_>, args: &EventsArgs) -> Result<()> {
     let ns = args.namespace.as_deref().unwrap_or_default();
-    let list = env
-        .audit
-        .read(Target::new("list", "events").ns(ns), async {
-            Ok(if args.warnings {
-                events::warnings(env.cluster(), ns).await?
-            } else {
-                events::in_namespace(env.cluster(), ns).await?
-            })
-        })
-        .await?;
+    let op = events::ListEvents {
+        ns: ns.to_owned(),
+        warnings: args.warnings,
+    };
+    let list = env.audit.run(env.cluster(), &op).await?;
     if list.is_empty() && args.output == crate::output::Format::Table {
         return line(out, "No events found");
     }

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::GetArgs,
     output::{Format, Out, Table, age, json as write_json, line, yaml},
 };
@@ -75,29 +74,30 @@ pub async fn run(env: &Env, out: Out<'_>, args: &GetArgs) -> Result<()> {
     };
     let now = (env.now)();
     if let Some(name) = &args.name {
-        let obj = env
-            .audit
-            .read(Target::new("get", &rt.plural).ns(ns).name(name), async {
-                Ok(env.cluster().get(&rt, ns, name).await?)
-            })
-            .await?;
+        let op = resources::Get {
+            rt: rt.clone(),
+            ns: ns.to_owned(),
+            name: name.clone(),
+        };
+        let obj = env.audit.run(env.cluster(), &op).await?;
         return match args.output {
             Format::Table => table(&[resources::summarize(&rt, &obj)], false, now).write(out),
             format => write(out, format, &shown(&rt, obj)?),
         };
     }
-    let opts = ListOptions {
-        label_selector: args.selector.clone(),
-        ..Default::default()
+    let list = resources::List {
+        rt: rt.clone(),
+        ns: ns.to_owned(),
+        opts: ListOptions {
+            label_selector: args.selector.clone(),
+            ..Default::default()
+        },
     };
-    let target = Target::new("list", &rt.plural).ns(ns);
     match args.output {
         Format::Table => {
             let page = env
                 .audit
-                .read(target, async {
-                    Ok(resources::list_summaries(env.cluster(), &rt, ns, &opts).await?)
-                })
+                .run(env.cluster(), &resources::ListSummaries(list))
                 .await?;
             if page.items.is_empty() {
                 return if ns.is_empty() {
@@ -109,12 +109,7 @@ pub async fn run(env: &Env, out: Out<'_>, args: &GetArgs) -> Result<()> {
             table(&page.items, rt.namespaced && ns.is_empty(), now).write(out)
         }
         format => {
-            let list = env
-                .audit
-                .read(target, async {
-                    Ok(env.cluster().list(&rt, ns, &opts).await?)
-                })
-                .await?;
+            let list = env.audit.run(env.cluster(), &list).await?;
             let items = list
                 .items
                 .into_iter()

@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::NodesArgs,
     output::{Out, Table, age, bytes, cpu, emit, or_none, percent},
 };
@@ -28,12 +27,7 @@ fn status(n: &NodeSummary) -> String {
 
 /// Runs `kubemate nodes`.
 pub async fn run(env: &Env, out: Out<'_>, args: &NodesArgs) -> Result<()> {
-    let (list, totals) = env
-        .audit
-        .read(Target::new("list", "nodes"), async {
-            Ok(nodes::list(env.cluster()).await?)
-        })
-        .await?;
+    let (list, totals) = env.audit.run(env.cluster(), &nodes::ListNodes).await?;
     let now = (env.now)();
     let value = Nodes {
         nodes: &list,

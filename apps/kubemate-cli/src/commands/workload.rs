@@ -1,4 +1,5 @@
-//! `kubemate scale`, `kubemate rollout ...` and `kubemate logs`.
+//! `kubemate scale`, `kubemate rollout ...` and `kubemate logs`: core's workload operations,
+//! run through the auditor under their own targets.
 
 use futures::StreamExt;
 use kubemate_core::{
@@ -9,7 +10,6 @@ use kubemate_core::{
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::{LogsArgs, RolloutCommand, ScaleArgs, WorkloadRef},
     output::{Out, Table, age, emit, line},
 };
@@ -20,29 +20,17 @@ fn reference(kind: WorkloadKind, name: &str) -> String {
     format!("{}.{}/{name}", rt.kind.to_ascii_lowercase(), rt.group)
 }
 
-fn target(verb: &str, w: &WorkloadRef) -> Target {
-    Target::new(verb, &w.kind.resource_type().plural)
-        .ns(&w.namespace)
-        .name(&w.name)
+fn workload(w: &WorkloadRef) -> workload::WorkloadRef {
+    workload::WorkloadRef::new(w.kind, &w.namespace, &w.name)
 }
 
 /// Runs `kubemate scale`.
 pub async fn scale(env: &Env, out: Out<'_>, args: &ScaleArgs) -> Result<()> {
-    let t = Target::new("scale", &args.kind.resource_type().plural)
-        .ns(&args.namespace)
-        .name(&args.name);
-    env.audit
-        .change(t, async {
-            Ok(workload::scale(
-                env.cluster(),
-                args.kind,
-                &args.namespace,
-                &args.name,
-                args.replicas,
-            )
-            .await?)
-        })
-        .await?;
+    let op = workload::SetReplicas {
+        workload: workload::WorkloadRef::new(args.kind, &args.namespace, &args.name),
+        replicas: args.replicas,
+    };
+    env.audit.run(env.cluster(), &op).await?;
     line(out, format!("{} scaled", reference(args.kind, &args.name)))
 }
 
@@ -53,9 +41,7 @@ pub async fn rollout(env: &Env, out: Out<'_>, cmd: RolloutCommand) -> Result<()>
         RolloutCommand::History { target: w, output } => {
             let revisions = env
                 .audit
-                .read(target("history", &w), async {
-                    Ok(workload::history(client, w.kind, &w.namespace, &w.name).await?)
-                })
+                .run(client, &workload::History(workload(&w)))
                 .await?;
             let now = (env.now)();
             emit(out, output, &revisions, || {
@@ -78,46 +64,36 @@ pub async fn rollout(env: &Env, out: Out<'_>, cmd: RolloutCommand) -> Result<()>
             target: w,
             to_revision,
         } => {
-            let outcome = env
-                .audit
-                .change(target("rollback", &w), async {
-                    Ok(
-                        workload::rollback(client, w.kind, &w.namespace, &w.name, to_revision)
-                            .await?,
-                    )
-                })
-                .await?;
+            let op = workload::Rollback {
+                workload: workload(&w),
+                revision: to_revision,
+            };
+            let outcome = env.audit.run(client, &op).await?;
             line(out, format!("{} {outcome}", reference(w.kind, &w.name)))
         }
         RolloutCommand::Restart { target: w } => {
             env.audit
-                .change(target("restart", &w), async {
-                    Ok(workload::restart(client, w.kind, &w.namespace, &w.name).await?)
-                })
+                .run(client, &workload::Restart(workload(&w)))
                 .await?;
             line(out, format!("{} restarted", reference(w.kind, &w.name)))
         }
         RolloutCommand::Pause { target: w } => {
-            let outcome = env
-                .audit
-                .change(target("pause", &w), async {
-                    Ok(workload::pause(client, w.kind, &w.namespace, &w.name).await?)
-                })
-                .await?;
-            let what = match outcome {
+            let op = workload::SetPaused {
+                workload: workload(&w),
+                paused: true,
+            };
+            let what = match env.audit.run(client, &op).await? {
                 Outcome::Changed => "paused",
                 Outcome::Unchanged => "already paused",
             };
             line(out, format!("{} {what}", reference(w.kind, &w.name)))
         }
         RolloutCommand::Resume { target: w } => {
-            let outcome = env
-                .audit
-                .change(target("resume", &w), async {
-                    Ok(workload::resume(client, w.kind, &w.namespace, &w.name).await?)
-                })
-                .await?;
-            let what = match outcome {
+            let op = workload::SetPaused {
+                workload: workload(&w),
+                paused: false,
+            };
+            let what = match env.audit.run(client, &op).await? {
                 Outcome::Changed => "resumed",
                 Outcome::Unchanged => "is not paused",
             };
@@ -129,35 +105,26 @@ pub async fn rollout(env: &Env, out: Out<'_>, cmd: RolloutCommand) -> Result<()>
 /// Runs `kubemate logs`. Following, the record is written once the log is open, before the
 /// first line is shown.
 pub async fn logs(env: &Env, out: Out<'_>, args: &LogsArgs) -> Result<()> {
-    let opts = LogOptions {
-        container: args.container.clone(),
-        tail_lines: args.tail,
-        previous: args.previous,
-        ..Default::default()
+    let op = workload::PodLogs {
+        ns: args.namespace.clone(),
+        pod: args.pod.clone(),
+        opts: LogOptions {
+            container: args.container.clone(),
+            tail_lines: args.tail,
+            previous: args.previous,
+            ..Default::default()
+        },
     };
-    let target = Target::new("logs", "pods/log")
-        .ns(&args.namespace)
-        .name(&args.pod);
     let client = env.cluster();
     if args.follow {
-        let mut lines = env
-            .audit
-            .read(target, async {
-                Ok(workload::follow_pod_logs(client, &args.namespace, &args.pod, &opts).await?)
-            })
-            .await?;
+        let mut lines = env.audit.run(client, &workload::FollowPodLogs(op)).await?;
         while let Some(text) = lines.next().await {
             line(out, text?)?;
             out.flush()?;
         }
         return Ok(());
     }
-    let text = env
-        .audit
-        .read(target, async {
-            Ok(workload::pod_logs(client, &args.namespace, &args.pod, &opts).await?)
-        })
-        .await?;
+    let text = env.audit.run(client, &op).await?;
     out.write_all(text.as_bytes())?;
     if !text.is_empty() && !text.ends_with('\n') {
         out.write_all(b"\n")?;

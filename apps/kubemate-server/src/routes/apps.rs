@@ -1,8 +1,7 @@
 //! The app wizard: one call creates a Deployment and, if asked, its Service.
 
 use axum::{Json, extract::State, http::StatusCode};
-use kubemate_core::wizard::{self, AppSpec, CreateOptions, StepReport, StepStatus};
-use kubemate_rbac::Request;
+use kubemate_core::wizard::{self, AppSpec, CreateApp, CreateOptions, StepReport, StepStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -62,19 +61,14 @@ pub async fn create(
         e.name = Some(spec.name.clone()).filter(|n| !n.is_empty());
     });
     wizard::validate(&spec, &state.settings.registries)?;
-    user.require_namespace(&spec.namespace)?;
-    let ns = spec.namespace.as_str();
-    let mut reqs = vec![Request::namespaced("create", "apps", "deployments", ns)];
-    if spec.service.is_some() {
-        reqs.push(Request::namespaced("create", "", "services", ns));
-    }
-    user.allow(&reqs)?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let opts = CreateOptions {
-        dry_run: query.dry_run,
+    let op = CreateApp {
+        spec,
+        registries: state.settings.registries.clone(),
+        opts: CreateOptions {
+            dry_run: query.dry_run,
+        },
     };
-    let outcome = wizard::create_app(&*client, &state.settings.registries, &spec, &opts).await?;
+    let outcome = state.run(&user, &audit, &op).await?;
     let steps = outcome.report();
     if let Some(failed) = steps.iter().find(|s| s.status == StepStatus::Failed) {
         audit.update(|e| e.error_code = failed.code.clone());

@@ -4,16 +4,17 @@
 use axum::{Json, extract::State, http::StatusCode};
 use kubemate_core::{
     DynamicObject, WriteOptions,
+    access::Operation as _,
     catalog::{Kind, Operation},
     nodes, resources,
 };
-use kubemate_rbac::{AdminArea, Request};
+use kubemate_rbac::AdminArea;
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    DeleteQuery, Deleted, KubeObject, WriteQuery, cluster_kind, object_error, require_op,
-    resources::{ListQuery, align, deleted, list_objects},
+    DeleteQuery, Deleted, KubeObject, WriteQuery, cluster_kind, require_op,
+    resources::{ListQuery, deleted, list_objects},
 };
 use crate::{
     audit::Audit,
@@ -35,24 +36,13 @@ fn is_nodes(kind: &Kind) -> bool {
     kind.plural == "nodes" && kind.group.is_empty()
 }
 
-/// Resolves the kind and checks the admin-only area and the verbs.
-fn authorize(user: &AuthUser, plural: &str, verbs: &[&str]) -> ApiResult<&'static Kind> {
+/// Resolves the kind and checks the admin-only area (the requests themselves are the
+/// operation's to declare).
+fn resolve(user: &AuthUser, plural: &str) -> ApiResult<&'static Kind> {
     let kind = cluster_kind(plural)?;
     if kind.plural == "customresourcedefinitions" {
         user.require_area(AdminArea::CustomResources)?;
     }
-    let mut requests: Vec<Request<'_>> = verbs
-        .iter()
-        .map(|v| Request::cluster(v, kind.group, kind.plural))
-        .collect();
-    // Node views count the Pods of every namespace and show the node's events.
-    if is_nodes(kind) && verbs.contains(&"get") {
-        requests.push(Request::cluster("list", "", "pods"));
-        requests.push(Request::cluster("list", "", "events"));
-    } else if is_nodes(kind) && verbs.contains(&"list") {
-        requests.push(Request::cluster("list", "", "pods"));
-    }
-    user.allow(&requests)?;
     Ok(kind)
 }
 
@@ -64,18 +54,27 @@ fn authorize(user: &AuthUser, plural: &str, verbs: &[&str]) -> ApiResult<&'stati
 pub async fn list(
     ValidPath(ClusterCollectionPath { plural }): ValidPath<ClusterCollectionPath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let kind = authorize(&user, &plural, &["list"])?;
+    let kind = resolve(&user, &plural)?;
     if is_nodes(kind) {
-        query.options()?;
-        let (items, totals) = nodes::list(&*state.cluster).await?;
+        // The node view is the whole cluster: a query is checked, not applied.
+        resources::List {
+            rt: kind.resource_type(),
+            ns: String::new(),
+            opts: query.options()?,
+        }
+        .validate()?;
+        let (items, totals) = state.run(&user, &audit, &nodes::ListNodes).await?;
         return Ok(Json(
             serde_json::json!({ "items": items, "totals": totals }),
         ));
     }
-    Ok(Json(list_objects(&state, kind, "", &query).await?))
+    Ok(Json(
+        list_objects(&state, &user, &audit, kind, "", &query).await?,
+    ))
 }
 
 /// Creates a cluster-scoped object.
@@ -89,21 +88,23 @@ pub async fn create(
     audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<WriteQuery>,
-    Body(mut obj): Body<DynamicObject>,
+    Body(obj): Body<DynamicObject>,
 ) -> ApiResult<(StatusCode, Json<DynamicObject>)> {
     audit.update(|e| e.name = obj.metadata.name.clone());
-    let kind = authorize(&user, &plural, &["create"])?;
+    let kind = resolve(&user, &plural)?;
     if let Some(name) = obj.metadata.name.as_deref().filter(|n| !n.is_empty()) {
         kind.check_name(name)?;
     }
     require_op(kind, Operation::Create)?;
-    obj.metadata.namespace = None;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let opts = WriteOptions {
-        dry_run: query.dry_run,
+    let op = resources::Create {
+        rt: kind.resource_type(),
+        ns: String::new(),
+        obj,
+        opts: WriteOptions {
+            dry_run: query.dry_run,
+        },
     };
-    let created = resources::create(&*client, &kind.resource_type(), "", &obj, &opts).await?;
+    let created = state.run(&user, &audit, &op).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -115,22 +116,30 @@ pub async fn create(
 pub async fn get(
     ValidPath(ClusterObjectPath { plural, name }): ValidPath<ClusterObjectPath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Value>> {
-    let kind = authorize(&user, &plural, &["get"])?;
+    let kind = resolve(&user, &plural)?;
     check_name(kind, &name)?;
     let value = if is_nodes(kind) {
-        let detail = nodes::get(&*state.cluster, &name)
-            .await
-            .map_err(object_error(kind, &name))?;
-        serde_json::to_value(detail)
+        serde_json::to_value(
+            state
+                .run(
+                    &user,
+                    &audit,
+                    &nodes::GetNode {
+                        name: name.to_string(),
+                    },
+                )
+                .await?,
+        )
     } else {
-        let obj = state
-            .cluster
-            .get(&kind.resource_type(), "", &name)
-            .await
-            .map_err(object_error(kind, &name))?;
-        serde_json::to_value(obj)
+        let op = resources::Get {
+            rt: kind.resource_type(),
+            ns: String::new(),
+            name: name.to_string(),
+        };
+        serde_json::to_value(state.run(&user, &audit, &op).await?)
     };
     Ok(Json(value.map_err(ApiError::internal)?))
 }
@@ -146,22 +155,21 @@ pub async fn replace(
     audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<WriteQuery>,
-    Body(mut obj): Body<DynamicObject>,
+    Body(obj): Body<DynamicObject>,
 ) -> ApiResult<Json<DynamicObject>> {
-    let kind = authorize(&user, &plural, &["update"])?;
+    let kind = resolve(&user, &plural)?;
     check_name(kind, &name)?;
     require_op(kind, Operation::Update)?;
-    align(&mut obj, None, Some(&name))?;
-    obj.metadata.namespace = None;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let opts = WriteOptions {
-        dry_run: query.dry_run,
+    let op = resources::Update {
+        rt: kind.resource_type(),
+        ns: String::new(),
+        name: name.to_string(),
+        obj,
+        opts: WriteOptions {
+            dry_run: query.dry_run,
+        },
     };
-    let updated = resources::update(&*client, &kind.resource_type(), "", &obj, &opts)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(updated))
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// Deletes a cluster-scoped object.
@@ -176,13 +184,14 @@ pub async fn delete(
     State(state): State<AppState>,
     Params(query): Params<DeleteQuery>,
 ) -> ApiResult<(StatusCode, Json<Deleted>)> {
-    let kind = authorize(&user, &plural, &["delete"])?;
+    let kind = resolve(&user, &plural)?;
     check_name(kind, &name)?;
     require_op(kind, Operation::Delete)?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let outcome = resources::delete(&*client, &kind.resource_type(), "", &name, query.orphan)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(deleted(outcome))
+    let op = resources::Delete {
+        rt: kind.resource_type(),
+        ns: String::new(),
+        name: name.to_string(),
+        orphan: query.orphan,
+    };
+    Ok(deleted(state.run(&user, &audit, &op).await?))
 }

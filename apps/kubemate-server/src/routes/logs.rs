@@ -14,16 +14,16 @@ use axum::{
 use futures::StreamExt;
 use kubemate_core::{
     LogOptions, LogStream,
-    catalog::{Kind, Operation},
-    workload::{self, WorkloadKind},
+    catalog::Operation,
+    workload::{self, WorkloadKind, WorkloadRef},
 };
-use kubemate_rbac::Request;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{namespaced_kind, object_error, require_op, workloads::member_reads};
+use super::{namespaced_kind, require_op};
 use crate::{
+    audit::Audit,
     auth::AuthUser,
     error::{ApiError, ApiResult, ErrorBody},
     extract::Params,
@@ -119,35 +119,6 @@ fn stream(guard: StreamGuard, lines: LogStream) -> Response {
 /// The start of the last line of a followed log that the server ended.
 pub const END_PREFIX: &str = "[kubemate] log stream closed: ";
 
-/// What reading a Pod's log takes; checked at the start and, for a follow, every second.
-fn pod_log_access(
-    kind: &'static Kind,
-    ns: &str,
-    name: &str,
-) -> impl Fn(&AuthUser) -> ApiResult<()> + Send + Sync + 'static {
-    let (ns, name) = (ns.to_owned(), name.to_owned());
-    move |user| {
-        user.require_visible(&ns, kind, &name)?;
-        user.allow(&[Request::namespaced("get", "", "pods/log", &ns)])
-    }
-}
-
-/// What reading the logs of a workload's Pods takes; checked like [`pod_log_access`].
-fn workload_log_access(
-    wk: WorkloadKind,
-    kind: &'static Kind,
-    ns: &str,
-    name: &str,
-) -> impl Fn(&AuthUser) -> ApiResult<()> + Send + Sync + 'static {
-    let (ns, name) = (ns.to_owned(), name.to_owned());
-    move |user| {
-        user.require_visible(&ns, kind, &name)?;
-        let mut reqs = member_reads(wk, kind, &ns);
-        reqs.push(Request::namespaced("get", "", "pods/log", &ns));
-        user.allow(&reqs)
-    }
-}
-
 /// The log of a Pod, or the logs of every Pod of a workload (each line prefixed with
 /// `[pod/<pod>/<container>]`).
 #[utoipa::path(get, path = "/api/v1/namespaces/{ns}/{plural}/{name}/logs", tag = "workloads",
@@ -159,43 +130,38 @@ fn workload_log_access(
 pub async fn logs(
     ValidPath(ObjectPath { ns, plural, name }): ValidPath<ObjectPath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<LogQuery>,
 ) -> ApiResult<Response> {
     let kind = namespaced_kind(&plural)?;
     check_name(kind, &name)?;
     let opts = query.options()?;
-    let client = &*state.cluster;
     if kind.plural == "pods" {
         require_op(kind, Operation::Logs)?;
-        let access = pod_log_access(kind, &ns, &name);
-        access(&user)?;
+        let op = workload::PodLogs {
+            ns: ns.to_string(),
+            pod: name.to_string(),
+            opts,
+        };
         return Ok(if query.follow {
-            let guard = StreamGuard::open(&state, &user, access)?;
-            let lines = workload::follow_pod_logs(client, &ns, &name, &opts)
-                .await
-                .map_err(object_error(kind, &name))?;
+            let op = workload::FollowPodLogs(op);
+            let (guard, lines) = state.run_stream(&user, &audit, &op).await?;
             stream(guard, lines)
         } else {
-            let log = workload::pod_logs(client, &ns, &name, &opts)
-                .await
-                .map_err(object_error(kind, &name))?;
-            text(Body::from(log))
+            text(Body::from(state.run(&user, &audit, &op).await?))
         });
     }
     let wk = WorkloadKind::of(&kind.resource_type())?;
-    let access = workload_log_access(wk, kind, &ns, &name);
-    access(&user)?;
+    let op = workload::Logs {
+        workload: WorkloadRef::new(wk, &ns, &name),
+        opts,
+    };
     Ok(if query.follow {
-        let guard = StreamGuard::open(&state, &user, access)?;
-        let lines = workload::follow_logs(client, wk, &ns, &name, &opts)
-            .await
-            .map_err(object_error(kind, &name))?;
+        let op = workload::FollowLogs(op);
+        let (guard, lines) = state.run_stream(&user, &audit, &op).await?;
         stream(guard, lines)
     } else {
-        let logs = workload::logs(client, wk, &ns, &name, &opts)
-            .await
-            .map_err(object_error(kind, &name))?;
-        text(Body::from(logs.text()))
+        text(Body::from(state.run(&user, &audit, &op).await?.text()))
     })
 }

@@ -5,17 +5,13 @@ use kubemate_core::{
     DeleteOutcome, DynamicObject, ListOptions, WriteOptions,
     catalog::{Kind, Operation},
     resources,
-    selector::{FieldSelector, LabelSelector},
 };
-use kubemate_rbac::Request;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    DeleteQuery, Deleted, KubeObject, WriteQuery, namespaced_kind, object_error, require_op,
-};
+use super::{DeleteQuery, Deleted, KubeObject, WriteQuery, namespaced_kind, require_op};
 use crate::{
     audit::Audit,
     auth::AuthUser,
@@ -52,14 +48,9 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// The list options, selectors checked first so a malformed one costs no cluster call.
+    /// The list options. The view is checked here; the selectors are checked by the list
+    /// operation once the caller is authorized, before any cluster call.
     pub fn options(&self) -> ApiResult<ListOptions> {
-        if let Some(s) = &self.label_selector {
-            LabelSelector::parse(s)?;
-        }
-        if let Some(s) = &self.field_selector {
-            FieldSelector::parse(s)?;
-        }
         if let Some(v) = self
             .view
             .as_deref()
@@ -84,52 +75,27 @@ impl ListQuery {
     }
 }
 
-/// Lists with the server's client (after authorization), as whole objects or table rows.
+/// Lists the objects of `kind` in `ns` (`""`: cluster scope), as whole objects or table rows.
 pub(crate) async fn list_objects(
     state: &AppState,
+    user: &AuthUser,
+    audit: &Audit,
     kind: &Kind,
     ns: &str,
     query: &ListQuery,
 ) -> ApiResult<Value> {
-    let opts = query.options()?;
-    let rt = kind.resource_type();
+    let list = resources::List {
+        rt: kind.resource_type(),
+        ns: ns.to_owned(),
+        opts: query.options()?,
+    };
     let value = if query.summary() {
-        serde_json::to_value(resources::list_summaries(&*state.cluster, &rt, ns, &opts).await?)
+        let op = resources::ListSummaries(list);
+        serde_json::to_value(state.run(user, audit, &op).await?)
     } else {
-        serde_json::to_value(state.cluster.list(&rt, ns, &opts).await?)
+        serde_json::to_value(state.run(user, audit, &list).await?)
     };
     value.map_err(ApiError::internal)
-}
-
-/// Checks a body's name and namespace against the path and fills in what it leaves out.
-pub(crate) fn align(
-    obj: &mut DynamicObject,
-    ns: Option<&str>,
-    name: Option<&str>,
-) -> ApiResult<()> {
-    if let Some(ns) = ns {
-        match obj.metadata.namespace.as_deref() {
-            Some(given) if !given.is_empty() && given != ns => {
-                return Err(ApiError::invalid_field(
-                    "metadata.namespace",
-                    format!("\"{given}\" does not match the namespace of the path, \"{ns}\""),
-                ));
-            }
-            _ => obj.metadata.namespace = Some(ns.to_owned()),
-        }
-    }
-    if let Some(name) = name {
-        match obj.metadata.name.as_deref() {
-            Some(given) if given != name => {
-                return Err(ApiError::invalid_field(
-                    "metadata.name",
-                    format!("\"{given}\" does not match the name of the path, \"{name}\""),
-                ));
-            }
-            _ => obj.metadata.name = Some(name.to_owned()),
-        }
-    }
-    Ok(())
 }
 
 /// Lists the objects of a kind in a namespace.
@@ -144,13 +110,13 @@ pub(crate) fn align(
 pub async fn list(
     ValidPath(CollectionPath { ns, plural }): ValidPath<CollectionPath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let kind = namespaced_kind(&plural)?;
-    user.require_namespace(&ns)?;
-    user.allow(&[Request::namespaced("list", kind.group, kind.plural, &ns)])?;
-    Ok(Json(list_objects(&state, kind, &ns, &query).await?))
+    let value = list_objects(&state, &user, &audit, kind, &ns, &query).await?;
+    Ok(Json(value))
 }
 
 /// Creates an object in a namespace (as the caller's ServiceAccount).
@@ -167,7 +133,7 @@ pub async fn create(
     audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<WriteQuery>,
-    Body(mut obj): Body<DynamicObject>,
+    Body(obj): Body<DynamicObject>,
 ) -> ApiResult<(StatusCode, Json<DynamicObject>)> {
     let kind = namespaced_kind(&plural)?;
     if let Some(name) = obj.metadata.name.as_deref().filter(|n| !n.is_empty()) {
@@ -175,15 +141,15 @@ pub async fn create(
     }
     audit.update(|e| e.name = obj.metadata.name.clone());
     require_op(kind, Operation::Create)?;
-    user.require_namespace(&ns)?;
-    user.allow(&[Request::namespaced("create", kind.group, kind.plural, &ns)])?;
-    align(&mut obj, Some(&ns), None)?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let opts = WriteOptions {
-        dry_run: query.dry_run,
+    let op = resources::Create {
+        rt: kind.resource_type(),
+        ns: ns.to_string(),
+        obj,
+        opts: WriteOptions {
+            dry_run: query.dry_run,
+        },
     };
-    let created = resources::create(&*client, &kind.resource_type(), &ns, &obj, &opts).await?;
+    let created = state.run(&user, &audit, &op).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -196,18 +162,17 @@ pub async fn create(
 pub async fn get(
     ValidPath(ObjectPath { ns, plural, name }): ValidPath<ObjectPath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<DynamicObject>> {
     let kind = namespaced_kind(&plural)?;
     check_name(kind, &name)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&[Request::namespaced("get", kind.group, kind.plural, &ns)])?;
-    let obj = state
-        .cluster
-        .get(&kind.resource_type(), &ns, &name)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(obj))
+    let op = resources::Get {
+        rt: kind.resource_type(),
+        ns: ns.to_string(),
+        name: name.to_string(),
+    };
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// Replaces an object. The body must carry the resourceVersion it was read at: a stale one is
@@ -224,23 +189,21 @@ pub async fn replace(
     audit: Audit,
     State(state): State<AppState>,
     Params(query): Params<WriteQuery>,
-    Body(mut obj): Body<DynamicObject>,
+    Body(obj): Body<DynamicObject>,
 ) -> ApiResult<Json<DynamicObject>> {
     let kind = namespaced_kind(&plural)?;
     check_name(kind, &name)?;
     require_op(kind, Operation::Update)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&[Request::namespaced("update", kind.group, kind.plural, &ns)])?;
-    align(&mut obj, Some(&ns), Some(&name))?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let opts = WriteOptions {
-        dry_run: query.dry_run,
+    let op = resources::Update {
+        rt: kind.resource_type(),
+        ns: ns.to_string(),
+        name: name.to_string(),
+        obj,
+        opts: WriteOptions {
+            dry_run: query.dry_run,
+        },
     };
-    let updated = resources::update(&*client, &kind.resource_type(), &ns, &obj, &opts)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(updated))
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// Deletes an object; its dependents follow in the background unless `orphan`.
@@ -259,14 +222,13 @@ pub async fn delete(
     let kind = namespaced_kind(&plural)?;
     check_name(kind, &name)?;
     require_op(kind, Operation::Delete)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&[Request::namespaced("delete", kind.group, kind.plural, &ns)])?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let outcome = resources::delete(&*client, &kind.resource_type(), &ns, &name, query.orphan)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(deleted(outcome))
+    let op = resources::Delete {
+        rt: kind.resource_type(),
+        ns: ns.to_string(),
+        name: name.to_string(),
+        orphan: query.orphan,
+    };
+    Ok(deleted(state.run(&user, &audit, &op).await?))
 }
 
 pub(crate) fn deleted(outcome: DeleteOutcome) -> (StatusCode, Json<Deleted>) {

@@ -1,27 +1,27 @@
 //! Workload verbs: scale, restart, pause and resume, rollout history and rollback, and a
 //! workload's Pods and events.
 //!
-//! Each verb is authorized for every Kubernetes request it makes (a restart reads then
-//! patches; a rollback reads the workload and its ReplicaSets or ControllerRevisions, then
-//! replaces it), so the impersonated calls never meet a refusal Kubemate did not foresee.
+//! Each verb is a core operation that declares every Kubernetes request it makes (a restart
+//! reads then patches; a rollback reads the workload and its ReplicaSets or
+//! ControllerRevisions, then replaces it); the pipeline ([`crate::pipeline`]) authorizes them
+//! all, so the impersonated calls never meet a refusal Kubemate did not foresee.
 
 use axum::{Json, extract::State};
 use kubemate_core::{
     Scale,
     catalog::{Kind, Operation},
     events::EventSummary,
-    workload::{self, Outcome, PodSummary, Revision, RollbackOutcome, WorkloadKind},
+    workload::{self, Outcome, PodSummary, Revision, RollbackOutcome, WorkloadKind, WorkloadRef},
 };
-use kubemate_rbac::Request;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{namespaced_kind, object_error, require_op};
+use super::{namespaced_kind, require_op};
 use crate::{
     audit::Audit,
     auth::AuthUser,
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiResult, ErrorBody},
     extract::Body,
     params::{ObjectPath, ValidPath, check_name},
     state::AppState,
@@ -48,31 +48,18 @@ pub(crate) fn workload_kind(plural: &str) -> ApiResult<(WorkloadKind, &'static K
     Ok((wk, kind))
 }
 
-/// What reading a workload's members takes: the workload, its ReplicaSets (Deployments) and
-/// its Pods.
-pub(crate) fn member_reads<'a>(wk: WorkloadKind, kind: &'a Kind, ns: &'a str) -> Vec<Request<'a>> {
-    let mut reqs = vec![Request::namespaced("get", kind.group, kind.plural, ns)];
-    if wk == WorkloadKind::Deployment {
-        reqs.push(Request::namespaced("list", "apps", "replicasets", ns));
+/// The workload a path names, checked: a known workload kind that offers `op` (when given),
+/// and a valid name for it.
+fn workload_ref(
+    ObjectPath { ns, plural, name }: ObjectPath,
+    op: Option<Operation>,
+) -> ApiResult<WorkloadRef> {
+    let (wk, kind) = workload_kind(&plural)?;
+    check_name(kind, &name)?;
+    if let Some(op) = op {
+        require_op(kind, op)?;
     }
-    reqs.push(Request::namespaced("list", "", "pods", ns));
-    reqs
-}
-
-/// What reading a workload's history takes.
-fn history_reads<'a>(wk: WorkloadKind, kind: &'a Kind, ns: &'a str) -> Vec<Request<'a>> {
-    let mut reqs = vec![Request::namespaced("get", kind.group, kind.plural, ns)];
-    if wk == WorkloadKind::Deployment {
-        reqs.push(Request::namespaced("list", "apps", "replicasets", ns));
-    } else {
-        reqs.push(Request::namespaced(
-            "list",
-            "apps",
-            "controllerrevisions",
-            ns,
-        ));
-    }
-    reqs
+    Ok(WorkloadRef::new(wk, &ns, &name))
 }
 
 /// The body of a scale.
@@ -116,30 +103,17 @@ type Target = ValidPath<ObjectPath>;
               (status = 422, description = "Not scalable", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn scale(
-    ValidPath(ObjectPath { ns, plural, name }): Target,
+    ValidPath(path): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
     Body(body): Body<ScaleBody>,
 ) -> ApiResult<Json<Scale>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    require_op(kind, Operation::Scale)?;
-    user.require_visible(&ns, kind, &name)?;
-    let sub = format!("{}/scale", kind.plural);
-    user.allow(&[Request::namespaced("patch", kind.group, &sub, &ns)])?;
-    if body.replicas < 0 {
-        return Err(ApiError::invalid_field(
-            "replicas",
-            format!("{} must be greater than or equal to 0", body.replicas),
-        ));
-    }
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let scaled = workload::scale(&*client, wk, &ns, &name, body.replicas)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(scaled))
+    let op = workload::SetReplicas {
+        workload: workload_ref(path, Some(Operation::Scale))?,
+        replicas: body.replicas,
+    };
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// Restarts every Pod (`kubectl rollout restart`).
@@ -148,24 +122,13 @@ pub async fn scale(
     responses((status = 200, body = Restarted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn restart(
-    ValidPath(ObjectPath { ns, plural, name }): Target,
+    ValidPath(path): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Restarted>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    require_op(kind, Operation::Restart)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&[
-        Request::namespaced("get", kind.group, kind.plural, &ns),
-        Request::namespaced("patch", kind.group, kind.plural, &ns),
-    ])?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let restarted_at = workload::restart(&*client, wk, &ns, &name)
-        .await
-        .map_err(object_error(kind, &name))?;
+    let op = workload::Restart(workload_ref(path, Some(Operation::Restart))?);
+    let restarted_at = state.run(&user, &audit, &op).await?;
     Ok(Json(Restarted { restarted_at }))
 }
 
@@ -173,25 +136,14 @@ async fn set_paused(
     user: AuthUser,
     audit: Audit,
     state: AppState,
-    ObjectPath { ns, plural, name }: ObjectPath,
+    path: ObjectPath,
     paused: bool,
 ) -> ApiResult<Json<Changed>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    require_op(kind, Operation::Pause)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&[
-        Request::namespaced("get", kind.group, kind.plural, &ns),
-        Request::namespaced("patch", kind.group, kind.plural, &ns),
-    ])?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let result = if paused {
-        workload::pause(&*client, wk, &ns, &name).await
-    } else {
-        workload::resume(&*client, wk, &ns, &name).await
-    }
-    .map_err(object_error(kind, &name))?;
+    let op = workload::SetPaused {
+        workload: workload_ref(path, Some(Operation::Pause))?,
+        paused,
+    };
+    let result = state.run(&user, &audit, &op).await?;
     Ok(Json(Changed { result }))
 }
 
@@ -229,19 +181,13 @@ pub async fn resume(
     responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revisions(
-    ValidPath(ObjectPath { ns, plural, name }): Target,
+    ValidPath(path): Target,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<Revision>>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    require_op(kind, Operation::Rollback)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&history_reads(wk, kind, &ns))?;
-    let history = workload::history(&*state.cluster, wk, &ns, &name)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(history))
+    let op = workload::History(workload_ref(path, Some(Operation::Rollback))?);
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// Rolls back to a revision (`kubectl rollout undo`).
@@ -252,25 +198,17 @@ pub async fn revisions(
               (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rollback(
-    ValidPath(ObjectPath { ns, plural, name }): Target,
+    ValidPath(path): Target,
     user: AuthUser,
     audit: Audit,
     State(state): State<AppState>,
     Body(body): Body<RollbackBody>,
 ) -> ApiResult<Json<RollbackOutcome>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    require_op(kind, Operation::Rollback)?;
-    user.require_visible(&ns, kind, &name)?;
-    let mut reqs = history_reads(wk, kind, &ns);
-    reqs.push(Request::namespaced("update", kind.group, kind.plural, &ns));
-    user.allow(&reqs)?;
-    audit.begin().await?;
-    let client = state.rbac.client_for(&user.name)?;
-    let outcome = workload::rollback(&*client, wk, &ns, &name, body.revision)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(outcome))
+    let op = workload::Rollback {
+        workload: workload_ref(path, Some(Operation::Rollback))?,
+        revision: body.revision,
+    };
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// The events of a workload, its ReplicaSets and its Pods, newest first.
@@ -279,20 +217,13 @@ pub async fn rollback(
     responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn events(
-    ValidPath(ObjectPath { ns, plural, name }): Target,
+    ValidPath(path): Target,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<EventSummary>>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    user.require_visible(&ns, kind, &name)?;
-    let mut reqs = member_reads(wk, kind, &ns);
-    reqs.push(Request::namespaced("list", "", "events", &ns));
-    user.allow(&reqs)?;
-    let events = workload::events(&*state.cluster, wk, &ns, &name)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(events))
+    let op = workload::Events(workload_ref(path, None)?);
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
 
 /// The Pods of a workload.
@@ -301,16 +232,11 @@ pub async fn events(
     responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn pods(
-    ValidPath(ObjectPath { ns, plural, name }): Target,
+    ValidPath(path): Target,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<PodSummary>>> {
-    let (wk, kind) = workload_kind(&plural)?;
-    check_name(kind, &name)?;
-    user.require_visible(&ns, kind, &name)?;
-    user.allow(&member_reads(wk, kind, &ns))?;
-    let pods = workload::pods(&*state.cluster, wk, &ns, &name)
-        .await
-        .map_err(object_error(kind, &name))?;
-    Ok(Json(pods))
+    let op = workload::Pods(workload_ref(path, None)?);
+    Ok(Json(state.run(&user, &audit, &op).await?))
 }
