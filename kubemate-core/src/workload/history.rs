@@ -406,17 +406,45 @@ pub async fn rollback(
     }
     // Omitted managedFields leave the server's bookkeeping as it is.
     updated.metadata.managed_fields = None;
-    client
-        .replace(
-            &kind.resource_type(),
-            ns,
-            &updated,
-            &WriteOptions::default(),
-        )
-        .await?;
+    // The replace carries the resourceVersion read, so anyone's change in between is a
+    // Conflict, never a lost update; but the controller's own status writes (which a workload
+    // in rollout makes all the time) change nothing the rollback decided on: retry on those.
+    let mut read = workload;
+    for attempt in 1.. {
+        let written = client
+            .replace(
+                &kind.resource_type(),
+                ns,
+                &updated,
+                &WriteOptions::default(),
+            )
+            .await;
+        match written {
+            Err(e) if e.is(ErrorKind::Conflict) && attempt < 3 => {
+                let live = get_workload(client, kind, ns, name).await?;
+                if !same_but_status(&read, &live) {
+                    return Err(e);
+                }
+                updated.metadata.resource_version = live.metadata.resource_version.clone();
+                read = live;
+            }
+            other => {
+                other?;
+                break;
+            }
+        }
+    }
     Ok(RollbackOutcome::RolledBack {
         revision: target.revision,
     })
+}
+
+/// True when `a` and `b` differ at most in their status and the server's bookkeeping.
+fn same_but_status(a: &DynamicObject, b: &DynamicObject) -> bool {
+    a.metadata.labels == b.metadata.labels
+        && a.metadata.annotations == b.metadata.annotations
+        && a.metadata.deletion_timestamp == b.metadata.deletion_timestamp
+        && a.data.get("spec") == b.data.get("spec")
 }
 
 #[cfg(test)]

@@ -188,6 +188,42 @@ async fn a_concurrent_change_makes_the_write_a_conflict_never_a_lost_update() {
 }
 
 #[tokio::test]
+async fn a_controllers_status_write_in_between_does_not_fail_a_rollback() {
+    let fake = shop();
+    let other = fake.clone();
+    let raced = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&raced);
+    // The Deployment controller writes the status between the rollback's read and its write,
+    // as it does all through a rollout on the real cluster.
+    let client = crate::testing::BeforeWrite::new(Arc::new(fake.clone()), move |write| {
+        let other = other.clone();
+        let flag = Arc::clone(&flag);
+        Box::pin(async move {
+            if !flag.swap(true, Ordering::SeqCst) {
+                other
+                    .merge_patch_status(
+                        &write.resource,
+                        &write.namespace,
+                        &write.name,
+                        &json!({"status": {"observedGeneration": 7}}),
+                    )
+                    .await
+                    .expect("status write");
+            }
+        })
+    });
+    let outcome = rollback(&client, Deployment, "shop", "web", None)
+        .await
+        .expect("rolled back despite the status write");
+    assert!(
+        matches!(outcome, RollbackOutcome::RolledBack { .. }),
+        "{outcome:?}"
+    );
+    assert!(raced.load(Ordering::SeqCst), "the status write happened");
+    assert_eq!(image_of(&fake, Deployment, "web").await, "app:1");
+}
+
+#[tokio::test]
 async fn an_unavailable_cluster_fails_every_verb_with_unavailable() {
     let fake = shop();
     fake.fail(
