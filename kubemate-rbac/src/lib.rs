@@ -41,5 +41,5 @@ pub use service::keyring::verify_token;
 pub use service::{Actor, Bootstrap, Config, Login, NewUser, Rbac, Rotation, impersonating_client};
 pub use token::{Claims, KeyRing, Token, TokenKey};
 
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;

@@ -1,4 +1,5 @@
-//! `mk_*` helpers of the unit tests.
+//! `mk_*` builders of users and roles, for the unit tests and (feature `test-util`) the
+//! workspace integration tests.
 
 use crate::{Role, RoleSpec, Rule, User, UserSpec, resources::PasswordHash};
 
@@ -7,12 +8,21 @@ pub fn mk_role(name: &str, rules: Vec<Rule>, namespaces: &[&str], menus: &[&str]
     Role::new(
         name,
         RoleSpec {
-            description: String::new(),
-            rules,
-            namespaces: namespaces.iter().map(|s| (*s).to_owned()).collect(),
             menus: menus.iter().map(|s| (*s).to_owned()).collect(),
+            ..mk_role_spec(rules, namespaces)
         },
     )
+}
+
+/// The spec of a role over `namespaces` (`["*"]` for all) with `rules`, no description and no
+/// menus.
+pub fn mk_role_spec(rules: Vec<Rule>, namespaces: &[&str]) -> RoleSpec {
+    RoleSpec {
+        description: String::new(),
+        rules,
+        namespaces: namespaces.iter().map(|s| (*s).to_owned()).collect(),
+        menus: vec![],
+    }
 }
 
 /// A user bound to `roles`, with a placeholder hash (no login).

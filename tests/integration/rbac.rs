@@ -28,6 +28,7 @@ use kubemate_rbac::{
     UserSpec,
     derive::{ROLE_LABEL, USER_LABEL, service_account_name},
     password,
+    testing::{mk_role_spec, rule},
 };
 use serde_json::json;
 
@@ -40,19 +41,6 @@ pub(crate) struct Env {
     suffix: String,
     pub(crate) root: String,
     created: Mutex<Vec<(bool, String)>>,
-}
-
-pub(crate) fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> Rule {
-    Rule::new(verbs, groups, resources)
-}
-
-pub(crate) fn spec(rules: Vec<Rule>, namespaces: &[&str]) -> RoleSpec {
-    RoleSpec {
-        description: String::new(),
-        rules,
-        namespaces: namespaces.iter().map(|s| (*s).to_owned()).collect(),
-        menus: vec![],
-    }
 }
 
 pub(crate) async fn env(prefix: &str, tenants: usize, config: Config) -> Env {
@@ -85,7 +73,7 @@ pub(crate) async fn env(prefix: &str, tenants: usize, config: Config) -> Env {
     };
     let everything = RoleSpec {
         menus: vec!["*".into()],
-        ..spec(vec![rule(&["*"], &["*"], &["*"])], &["*"])
+        ..mk_role_spec(vec![rule(&["*"], &["*"], &["*"])], &["*"])
     };
     env.admin
         .create_as("", &Role::new(&root, everything))
@@ -123,7 +111,7 @@ impl Env {
     pub(crate) async fn role(&self, base: &str, rules: Vec<Rule>, namespaces: &[&str]) -> String {
         let name = self.name(base);
         self.rbac
-            .create_role(&self.root, &name, spec(rules, namespaces))
+            .create_role(&self.root, &name, mk_role_spec(rules, namespaces))
             .await
             .expect("create role");
         self.remember(false, &name);

@@ -27,7 +27,9 @@ use kubemate_server::{AppState, Settings, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::rbac::{env, rule};
+use kubemate_rbac::testing::rule;
+
+use crate::rbac::env;
 
 const START: i64 = 1_900_000_000;
 

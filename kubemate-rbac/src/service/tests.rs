@@ -23,8 +23,7 @@ use crate::{
     Password,
     crd::crds,
     derive::MANAGED_BY,
-    resources::RoleSpec,
-    testing::{mk_role, rule},
+    testing::{mk_role, mk_role_spec, rule},
 };
 
 mod escalation;
@@ -195,10 +194,6 @@ impl World {
     async fn managed_names(&self) -> Vec<String> {
         self.managed().await.into_keys().collect()
     }
-}
-
-fn spec(rules: Vec<crate::Rule>, namespaces: &[&str]) -> RoleSpec {
-    mk_role("x", rules, namespaces, &[]).spec
 }
 
 #[tokio::test]

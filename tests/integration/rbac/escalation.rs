@@ -44,7 +44,7 @@ async fn escalation_is_refused_before_any_write() {
                 .create_role(
                     &lead,
                     &wider,
-                    spec(vec![rule(&["get"], &[""], &["pods"])], &[a, b]),
+                    mk_role_spec(vec![rule(&["get"], &[""], &["pods"])], &[a, b]),
                 )
                 .await
                 .map(|_| ()),
@@ -55,7 +55,7 @@ async fn escalation_is_refused_before_any_write() {
                 .create_role(
                     &lead,
                     &wider,
-                    spec(vec![rule(&["delete"], &[""], &["pods"])], &[a]),
+                    mk_role_spec(vec![rule(&["delete"], &[""], &["pods"])], &[a]),
                 )
                 .await
                 .map(|_| ()),

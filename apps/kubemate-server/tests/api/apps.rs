@@ -40,9 +40,9 @@ async fn the_wizard_creates_a_deployment_and_its_service_as_the_caller() {
     let sa = Identity::service_account("kubemate-system", &service_account_name(EDITOR));
     assert!(
         w.fake
-            .actions()
+            .writes()
             .iter()
-            .filter(|a| a.name == "hello" && a.verb.is_write())
+            .filter(|a| a.name == "hello")
             .all(|a| a.identity.as_ref() == Some(&sa))
     );
     let record = w

@@ -49,7 +49,7 @@ async fn escalation_is_refused_before_any_write() {
             .create_role(
                 "lead",
                 "wider",
-                spec(vec![shop_pods(&["delete"])], &["shop"]),
+                mk_role_spec(vec![shop_pods(&["delete"])], &["shop"]),
             )
             .await,
         "a verb lead lacks",
@@ -59,14 +59,18 @@ async fn escalation_is_refused_before_any_write() {
             .create_role(
                 "lead",
                 "wider",
-                spec(vec![shop_pods(&["get"])], &["shop", "pay"]),
+                mk_role_spec(vec![shop_pods(&["get"])], &["shop", "pay"]),
             )
             .await,
         "a namespace lead lacks",
     );
     assert_escalation(
         w.rbac
-            .create_role("lead", "wider", spec(vec![shop_pods(&["get"])], &["*"]))
+            .create_role(
+                "lead",
+                "wider",
+                mk_role_spec(vec![shop_pods(&["get"])], &["*"]),
+            )
             .await,
         "all namespaces",
     );
@@ -75,7 +79,7 @@ async fn escalation_is_refused_before_any_write() {
             .create_role(
                 "lead",
                 "wider",
-                spec(vec![rule(&["get"], &[""], &["secrets"])], &["shop"]),
+                mk_role_spec(vec![rule(&["get"], &[""], &["secrets"])], &["shop"]),
             )
             .await,
         "a resource lead lacks",
@@ -113,7 +117,7 @@ async fn escalation_is_refused_before_any_write() {
             .update_role(
                 "lead",
                 "pay-dev",
-                spec(vec![shop_pods(&["get"])], &["shop"]),
+                mk_role_spec(vec![shop_pods(&["get"])], &["shop"]),
             )
             .await,
         "rewriting a role lead does not hold",
@@ -144,7 +148,7 @@ async fn escalation_is_refused_before_any_write() {
         .create_role(
             "lead",
             "shop-reader",
-            spec(vec![shop_pods(&["get", "list"])], &["shop"]),
+            mk_role_spec(vec![shop_pods(&["get", "list"])], &["shop"]),
         )
         .await
         .expect("a narrower role");
@@ -168,7 +172,7 @@ async fn users_without_the_right_verb_are_forbidden() {
         .create_role(
             "carol",
             "x",
-            spec(vec![rule(&["get"], &[""], &["pods"])], &["shop"]),
+            mk_role_spec(vec![rule(&["get"], &[""], &["pods"])], &["shop"]),
         )
         .await
         .expect_err("carol manages no roles");
@@ -255,7 +259,7 @@ async fn a_refused_escalation_makes_no_write_call() {
         .create_role(
             "lead",
             "wider",
-            spec(vec![rule(&["get"], &[""], &["pods"])], &["shop", "pay"]),
+            mk_role_spec(vec![rule(&["get"], &[""], &["pods"])], &["shop", "pay"]),
         )
         .await
         .expect_err("refused");
@@ -286,7 +290,7 @@ async fn the_operator_is_not_a_user_and_skips_only_kubemate_checks() {
     )
     .await
     .expect("kubemate namespace");
-    let everything = spec(vec![rule(&["*"], &["*"], &["*"])], &["*"]);
+    let everything = mk_role_spec(vec![rule(&["*"], &["*"], &["*"])], &["*"]);
     rbac.create_role(Actor::Operator, "root", everything)
         .await
         .expect("the operator grants what no Kubemate user holds");
@@ -310,14 +314,14 @@ async fn the_operator_is_not_a_user_and_skips_only_kubemate_checks() {
         .expect("disable");
     // The name "operator" is an ordinary account name: it gets no operator power.
     let denied = rbac
-        .create_role("operator", "other", spec(vec![], &["shop"]))
+        .create_role("operator", "other", mk_role_spec(vec![], &["shop"]))
         .await;
     assert!(denied.is_err());
     let denied = rbac
         .create_role(
             "operator",
             "other",
-            spec(vec![rule(&["get"], &[""], &["pods"])], &["shop"]),
+            mk_role_spec(vec![rule(&["get"], &[""], &["pods"])], &["shop"]),
         )
         .await;
     assert!(matches!(denied, Err(Error::Forbidden(_))), "{denied:?}");

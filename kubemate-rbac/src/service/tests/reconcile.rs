@@ -179,7 +179,7 @@ async fn changing_a_roles_namespaces_moves_its_objects() {
         ]
     );
     w.rbac
-        .update_role("admin", "moving", spec(r.clone(), &["shop", "pay"]))
+        .update_role("admin", "moving", mk_role_spec(r.clone(), &["shop", "pay"]))
         .await
         .expect("two");
     assert_eq!(
@@ -200,12 +200,16 @@ async fn changing_a_roles_namespaces_moves_its_objects() {
         "recreated with the new reference"
     );
     w.rbac
-        .update_role("admin", "moving", spec(r.clone(), &["shop", "pay", "dev"]))
+        .update_role(
+            "admin",
+            "moving",
+            mk_role_spec(r.clone(), &["shop", "pay", "dev"]),
+        )
         .await
         .expect("three");
     let (_, report) = w
         .rbac
-        .update_role("admin", "moving", spec(r.clone(), &["shop", "dev"]))
+        .update_role("admin", "moving", mk_role_spec(r.clone(), &["shop", "dev"]))
         .await
         .expect("drop pay");
     assert_eq!(
@@ -215,7 +219,7 @@ async fn changing_a_roles_namespaces_moves_its_objects() {
     );
     assert_eq!(report.changes[0].namespace, "pay");
     w.rbac
-        .update_role("admin", "moving", spec(r.clone(), &["*"]))
+        .update_role("admin", "moving", mk_role_spec(r.clone(), &["*"]))
         .await
         .expect("all");
     assert_eq!(
