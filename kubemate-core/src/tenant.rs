@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ClusterClient, ClusterClientExt, DeleteOutcome, Error, ErrorKind, ListOptions, ObjectMeta,
-    Result, typed,
+    Result,
+    access::{Access, Operation, Target},
+    typed,
     validation::Problems,
     wizard::{CpuMemory, DESCRIPTION_ANNOTATION},
 };
@@ -473,6 +475,52 @@ pub async fn create_tenant(
         quota,
         limit_range,
     })
+}
+
+/// Creates a tenant ([`create_tenant`]).
+#[derive(Debug, Clone)]
+pub struct CreateTenant {
+    /// The installation's defaults.
+    pub defaults: TenantDefaults,
+    /// The tenant.
+    pub spec: TenantSpec,
+}
+
+impl Operation for CreateTenant {
+    type Output = Tenant;
+
+    fn target(&self) -> Target {
+        Target::new("create", "namespaces")
+            .ns(&self.spec.name)
+            .name(&self.spec.name)
+    }
+
+    /// The namespace, its quota and limits as asked, and the namespace's deletion should the
+    /// quota or the limits fail.
+    fn access(&self) -> Vec<Access> {
+        let name = self.spec.name.as_str();
+        let mut access = vec![Access::core("create", "namespaces", "")];
+        if self.spec.effective_quota(&self.defaults).is_some() {
+            access.push(Access::core("create", "resourcequotas", name));
+        }
+        if self.spec.effective_limits(&self.defaults).is_some() {
+            access.push(Access::core("create", "limitranges", name));
+        }
+        access.push(Access::core("delete", "namespaces", "").named(name));
+        access
+    }
+
+    fn mutates(&self) -> bool {
+        true
+    }
+
+    fn names_object(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, client: &dyn ClusterClient) -> Result<Tenant> {
+        create_tenant(client, &self.defaults, &self.spec).await
+    }
 }
 
 /// The hard limits and current use of one ResourceQuota, as quantity strings by resource name.

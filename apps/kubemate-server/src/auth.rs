@@ -1,5 +1,6 @@
-//! Authentication (the Bearer token extractor) and the authorization helpers every handler
-//! calls before it touches the cluster.
+//! Authentication (the Bearer token extractor) and the authorization helpers the pipeline
+//! ([`crate::pipeline`]) and the handlers of Kubemate's own areas call before anything is
+//! done.
 
 use std::sync::Arc;
 
@@ -7,7 +8,6 @@ use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},
 };
-use kubemate_core::catalog::Kind;
 use kubemate_rbac::{AdminArea, Decision, Namespaces, Policy, Request, Token, verify_token};
 
 use crate::{audit::AuditCtx, error::ApiError, state::AppState};
@@ -88,15 +88,6 @@ fn decided(decision: Decision) -> Result<(), ApiError> {
     }
 }
 
-/// The plural as the apiserver names it in messages: `deployments.apps`, `pods`.
-pub fn qualified(kind: &Kind) -> String {
-    if kind.group.is_empty() {
-        kind.plural.to_owned()
-    } else {
-        format!("{}.{}", kind.plural, kind.group)
-    }
-}
-
 impl AuthUser {
     /// The token the caller authenticated with.
     pub(crate) fn token(&self) -> &Token {
@@ -127,12 +118,18 @@ impl AuthUser {
     }
 
     /// Answers an object request in a namespace the caller cannot see exactly as a missing
-    /// object (404), so that other tenants' objects cannot be probed.
-    pub fn require_visible(&self, ns: &str, kind: &Kind, name: &str) -> Result<(), ApiError> {
+    /// object (404, worded for `qualified_plural`), so that other tenants' objects cannot be
+    /// probed.
+    pub fn require_visible(
+        &self,
+        ns: &str,
+        qualified_plural: &str,
+        name: &str,
+    ) -> Result<(), ApiError> {
         if self.sees(ns) {
             Ok(())
         } else {
-            Err(ApiError::not_found(&qualified(kind), name).denied())
+            Err(ApiError::not_found(qualified_plural, name).denied())
         }
     }
 

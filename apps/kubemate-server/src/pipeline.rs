@@ -40,11 +40,7 @@ pub fn authorize(
 ) -> ApiResult<()> {
     if let Some(ns) = target.namespace.as_deref() {
         match target.name.as_deref() {
-            Some(name) if names_object => {
-                if !user.sees(ns) {
-                    return Err(ApiError::not_found(&target.qualified(), name).denied());
-                }
-            }
+            Some(name) if names_object => user.require_visible(ns, &target.qualified(), name)?,
             _ => user.require_namespace(ns)?,
         }
     }

@@ -329,3 +329,63 @@ async fn a_followed_pod_log_streams() {
     }
     assert!(got.iter().any(|l| l.contains("hello")), "{got:?}");
 }
+
+/// A tenant's namespace is deleted again when its limits fail: that deletion is declared too,
+/// and needed only then.
+#[tokio::test]
+async fn a_tenant_declares_its_namespace_quota_limits_and_the_roll_back() {
+    use crate::{
+        ErrorKind,
+        tenant::{CreateTenant, LimitsSpec, QuotaSpec, TenantDefaults, TenantSpec},
+        wizard::CpuMemory,
+    };
+    let op = CreateTenant {
+        defaults: TenantDefaults::default(),
+        spec: TenantSpec {
+            name: "team-a".into(),
+            quota: Some(QuotaSpec {
+                requests_cpu: Some("2".into()),
+                ..Default::default()
+            }),
+            limits: Some(LimitsSpec {
+                default_request: CpuMemory {
+                    cpu: Some("100m".into()),
+                    memory: None,
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    };
+    let declared = op.access();
+    let d = drift(&op).await;
+    assert!(d.uncovered.is_empty(), "{d:?}");
+    assert_eq!(
+        d.unused,
+        vec![declared[3].clone()],
+        "only the roll back is unused"
+    );
+
+    let fake = FakeCluster::demo().expect("demo");
+    fake.fail(
+        Some(Verb::Create),
+        Some("limitranges"),
+        ErrorKind::Forbidden,
+        1,
+    );
+    op.run(&fake).await.expect_err("the limits fail");
+    for action in fake.actions() {
+        assert!(
+            calls(&action)
+                .iter()
+                .any(|c| declared.iter().any(|a| a.covers(c))),
+            "{action:?} is not declared"
+        );
+    }
+    assert!(
+        fake.actions()
+            .iter()
+            .any(|a| a.verb == Verb::Delete && a.resource == "namespaces"),
+        "rolled back"
+    );
+}

@@ -5,7 +5,6 @@ use kubemate_core::tenant::{self, LimitsSpec, QuotaSpec, TenantDefaults, TenantS
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::NsCommand,
     output::{Out, line},
 };
@@ -38,13 +37,8 @@ pub async fn run(env: &Env, out: Out<'_>, cmd: NsCommand) -> Result<()> {
     };
     // The CLI has no installation defaults: the tenant gets what the flags say.
     let defaults = TenantDefaults::default();
-    let created = env
-        .audit
-        .change(
-            Target::new("create", "namespaces").ns(&name).name(&name),
-            async { Ok(tenant::create_tenant(env.cluster(), &defaults, &spec).await?) },
-        )
-        .await?;
+    let op = tenant::CreateTenant { defaults, spec };
+    let created = env.audit.run(env.cluster(), &op).await?;
     line(out, format!("namespace/{name} created"))?;
     if created.quota.is_some() {
         line(out, format!("resourcequota/{} created", tenant::QUOTA_NAME))?;

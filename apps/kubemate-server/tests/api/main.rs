@@ -6,6 +6,7 @@ mod audit;
 mod login;
 mod meta;
 mod paths;
+mod pipeline;
 mod resources;
 mod session;
 mod startup;

@@ -71,7 +71,7 @@ impl Default for Options {
     }
 }
 
-fn role(rules: Vec<Rule>, namespaces: &[&str], menus: &[&str]) -> RoleSpec {
+pub fn role(rules: Vec<Rule>, namespaces: &[&str], menus: &[&str]) -> RoleSpec {
     RoleSpec {
         description: String::new(),
         rules,
