@@ -28,6 +28,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod params;
 pub mod routes;
 pub mod startup;
@@ -77,7 +78,7 @@ async fn openapi_json(_user: auth::AuthUser) -> Json<&'static utoipa::openapi::O
 }
 
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))
         .merge(routes::health::router())
         .merge(routes::session::router())
@@ -90,7 +91,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::users::router())
         .merge(routes::roles::router())
         .merge(routes::audit::router())
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    openapi::Shared.modify(&mut doc);
+    (router, doc)
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {

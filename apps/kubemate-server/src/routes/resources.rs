@@ -48,6 +48,7 @@ pub struct ListQuery {
     #[param(rename = "continue")]
     pub continue_token: Option<String>,
     /// `summary` for table rows instead of whole objects.
+    #[param(schema_with = crate::openapi::list_view)]
     pub view: Option<String>,
 }
 
@@ -158,7 +159,9 @@ pub async fn list(
     params(("ns" = String, Path), ("plural" = String, Path), WriteQuery),
     request_body = KubeObject,
     responses((status = 201, body = KubeObject), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 403, body = ErrorBody),
+              (status = 404, description = "Unknown resource type", body = ErrorBody),
+              (status = 409, body = ErrorBody),
               (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
