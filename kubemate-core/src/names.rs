@@ -299,7 +299,10 @@ mod tests {
         assert!(is_dns1123_subdomain("a.b-c.d"));
         assert!(!is_dns1123_subdomain("a..b"));
         // The apiserver limits a subdomain's length, not its parts'.
-        assert!(is_dns1123_subdomain(&format!("kubemate-user-{}", "a".repeat(63))));
+        assert!(is_dns1123_subdomain(&format!(
+            "kubemate-user-{}",
+            "a".repeat(63)
+        )));
         assert!(!is_dns1123_subdomain(&"a".repeat(254)));
         let err = validate_dns1123_subdomain("ConfigMap", "metadata.name", "Bad_Name")
             .expect_err("invalid");

@@ -71,16 +71,18 @@ where
     let n = serde_json::Number::deserialize(d)?;
     let whole = match (n.as_i64(), n.as_f64()) {
         (Some(i), _) => Some(i),
-        // Exact for every whole f64 in i64's range; the bounds are exclusive above.
-        #[allow(clippy::cast_possible_truncation)]
-        (None, Some(f)) if f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 => {
+        // Exact for every whole f64 in i64's range (-2^63 included, 2^63 not).
+        (None, Some(f))
+            if f.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) =>
+        {
             Some(f as i64)
         }
         _ => None,
     };
-    whole
-        .and_then(|i| T::try_from(i).ok())
-        .ok_or_else(|| D::Error::custom(format!("invalid value: {n}, expected an integer in range")))
+    whole.and_then(|i| T::try_from(i).ok()).ok_or_else(|| {
+        D::Error::custom(format!("invalid value: {n}, expected an integer in range"))
+    })
 }
 
 /// [`integer`] for an optional field.

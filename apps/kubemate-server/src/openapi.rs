@@ -250,7 +250,10 @@ impl Modify for Shared {
                     );
                 }
                 if has_body {
-                    add("413", "The body is larger than the server's limit (PayloadTooLarge)");
+                    add(
+                        "413",
+                        "The body is larger than the server's limit (PayloadTooLarge)",
+                    );
                     add("415", "The body is not JSON (UnsupportedMediaType)");
                 }
                 if path != "/healthz" {
@@ -261,7 +264,10 @@ impl Modify for Shared {
                          is busy (Busy, with Retry-After)",
                     );
                 }
-                add("504", "The request took longer than the server's limit (Timeout)");
+                add(
+                    "504",
+                    "The request took longer than the server's limit (Timeout)",
+                );
                 for param in op.parameters.iter_mut().flatten() {
                     if param.parameter_in == utoipa::openapi::path::ParameterIn::Path
                         && let Some(schema) = path_parameter(path, &param.name)

@@ -48,7 +48,9 @@ impl utoipa::PartialSchema for AppSpecSchema {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .min_length(Some(1))
-                    .description(Some("The image, from one of the server's allowed registries")),
+                    .description(Some(
+                        "The image, from one of the server's allowed registries",
+                    )),
             )
             .required("image")
             .into()
