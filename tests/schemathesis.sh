@@ -76,7 +76,9 @@ unset password
 curl -fsS -H "authorization: Bearer $token" "$base/api/v1/openapi.json" >"$work/openapi.json"
 
 set +e
-# From the scratch directory: schemathesis keeps a cache of its findings in the working
+# One worker: with several, Hypothesis' introspection of its own lambdas fails now and then
+# under Python threads ("AST constructor recursion depth mismatch"), an error of the tool
+# rather than of the API. From the scratch directory: schemathesis keeps a cache of its findings in the working
 # directory, which has no place in the repository.
 config="$PWD/tests/schemathesis.toml"
 (cd "$work" && "$venv/bin/st" --config-file "$config" run "$work/openapi.json" \
@@ -85,7 +87,7 @@ config="$PWD/tests/schemathesis.toml"
     --max-examples "$max_examples" \
     --max-time "$max_time" \
     --seed 1 \
-    --workers 2 \
+    --workers 1 \
     --no-color \
     --output-sanitize true)
 status=$?

@@ -160,6 +160,11 @@ fn one_of(values: &[&'static str], description: &str) -> Schema {
         .into()
 }
 
+/// A log query's container: an RFC 1123 label.
+pub fn container_name() -> Schema {
+    label("The container (required when a Pod has several)")
+}
+
 /// A list's `view`.
 pub fn list_view() -> Schema {
     one_of(

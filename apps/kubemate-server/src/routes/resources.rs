@@ -42,6 +42,7 @@ pub struct ListQuery {
     /// Field selector, Kubernetes syntax (`status.phase=Running`).
     pub field_selector: Option<String>,
     /// Page size.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// Continue token of the previous page.
     #[serde(rename = "continue")]
