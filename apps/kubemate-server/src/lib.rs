@@ -78,7 +78,7 @@ async fn openapi_json(_user: auth::AuthUser) -> Json<&'static utoipa::openapi::O
 }
 
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))
         .merge(routes::health::router())
         .merge(routes::session::router())
@@ -92,7 +92,6 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::roles::router())
         .merge(routes::audit::router())
         .split_for_parts();
-    let mut doc = doc;
     openapi::Shared.modify(&mut doc);
     (router, doc)
 }
