@@ -190,3 +190,62 @@ async fn the_declared_401_and_400_are_what_the_router_answers() {
         }
     }
 }
+
+/// What the fuzzer found where the server, not the description, was wrong.
+#[tokio::test]
+async fn the_servers_answers_the_fuzzer_corrected() {
+    let w = world().await;
+    // A user name may be any label, up to 63 characters: its ServiceAccount,
+    // `kubemate-user-<name>`, is a valid name even past 63 characters.
+    let long = "u".repeat(63);
+    let (status, body) = w
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&w.admin),
+            Some(serde_json::json!({"name": long, "password": "long-password-1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let sa = kubemate_core::ResourceType::new("", "v1", "ServiceAccount", "serviceaccounts", true);
+    kubemate_core::ClusterClient::get(
+        &w.fake,
+        &sa,
+        "kubemate-system",
+        &format!("kubemate-user-{long}"),
+    )
+    .await
+    .expect("the user's ServiceAccount");
+    // The built-in admin role is well-formed input in conflict with what Kubemate defines.
+    for (method, uri) in [
+        ("DELETE", "/api/v1/roles/admin"),
+        ("PUT", "/api/v1/roles/admin"),
+    ] {
+        let body = (method == "PUT").then(|| {
+            serde_json::json!({"name": "admin", "namespaces": ["*"],
+                "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]})
+        });
+        let (status, reply) = w.call(method, uri, Some(&w.admin), body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{method} {uri}: {reply}");
+        assert_eq!(reply["code"], "Conflict", "{method} {uri}");
+    }
+    // A whole number written with a fraction is still a whole number.
+    let (status, body) = w
+        .call(
+            "PUT",
+            "/api/v1/namespaces/shop/deployments/web/scale",
+            Some(&w.admin),
+            Some(serde_json::json!({"replicas": 2.0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = w
+        .call(
+            "PUT",
+            "/api/v1/namespaces/shop/deployments/web/scale",
+            Some(&w.admin),
+            Some(serde_json::json!({"replicas": 2.5})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
