@@ -16,9 +16,20 @@ pub fn is_dns1123_label(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
-/// True for an RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+/// True for an RFC 1123 subdomain as the apiserver checks it: at most 253 characters,
+/// dot-separated parts of `[a-z0-9-]`, alphanumeric at both ends. Unlike a label, a part is
+/// not limited to 63 characters (`kubemate-user-` and a 63-character user name is a valid
+/// ServiceAccount name).
 pub fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns1123_label)
+    s.len() <= 253
+        && s.split('.').all(|part| {
+            let b = part.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        })
 }
 
 /// True for the name part of a qualified name or a non-empty label value: at most 63 of
@@ -287,6 +298,12 @@ mod tests {
         assert!(!is_dns1123_label(&"a".repeat(64)));
         assert!(is_dns1123_subdomain("a.b-c.d"));
         assert!(!is_dns1123_subdomain("a..b"));
+        // The apiserver limits a subdomain's length, not its parts'.
+        assert!(is_dns1123_subdomain(&format!(
+            "kubemate-user-{}",
+            "a".repeat(63)
+        )));
+        assert!(!is_dns1123_subdomain(&"a".repeat(254)));
         let err = validate_dns1123_subdomain("ConfigMap", "metadata.name", "Bad_Name")
             .expect_err("invalid");
         assert_eq!(err.kind(), ErrorKind::Invalid);

@@ -107,6 +107,15 @@ pub enum Error {
         /// Its name.
         name: String,
     },
+    /// The request would change or delete something Kubemate itself defines (the `admin`
+    /// role): a conflict with the state of the system, not malformed input.
+    #[error("{kind} \"{name}\" is built in and cannot be changed")]
+    BuiltIn {
+        /// `role`.
+        kind: &'static str,
+        /// Its name.
+        name: &'static str,
+    },
     /// The authorizer refused the request.
     #[error("forbidden: {0}")]
     Forbidden(DenyReason),
@@ -160,6 +169,7 @@ impl Error {
             Error::Invalid(_) => "Invalid",
             Error::NotFound { .. } => "NotFound",
             Error::AlreadyExists { .. } => "AlreadyExists",
+            Error::BuiltIn { .. } => "Conflict",
             Error::Forbidden(_) => "Forbidden",
             Error::Escalation(_) => "EscalationRefused",
             Error::InvalidCredentials => "InvalidCredentials",

@@ -60,6 +60,43 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
+/// Deserializes an integer body field that JSON may spell `3` or `3.0` (JSON Schema, and
+/// JavaScript, do not tell the two apart); `3.5` or one out of range is refused.
+pub fn integer<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::{Deserialize, de::Error};
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Some(i),
+        // Exact for every whole f64 in i64's range (-2^63 included, 2^63 not).
+        (None, Some(f))
+            if f.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) =>
+        {
+            Some(f as i64)
+        }
+        _ => None,
+    };
+    whole.and_then(|i| T::try_from(i).ok()).ok_or_else(|| {
+        D::Error::custom(format!("invalid value: {n}, expected an integer in range"))
+    })
+}
+
+/// [`integer`] for an optional field.
+pub fn optional_integer<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Wrap<T: TryFrom<i64>>(#[serde(deserialize_with = "integer")] T);
+    Ok(Option::<Wrap<T>>::deserialize(d)?.map(|Wrap(t)| t))
+}
+
 /// Query-string parameters; a malformed one is a 400 naming it.
 #[derive(Debug)]
 pub struct Params<T>(pub T);
@@ -93,5 +130,33 @@ mod tests {
         assert!(e.message().starts_with("replicas:"), "{}", e.message());
         let e = parse::<Scale>(b"{\"replicas\": ").expect_err("truncated");
         assert_eq!(e.code(), "BadRequest");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Counts {
+        #[serde(deserialize_with = "integer")]
+        replicas: i32,
+        #[serde(default, deserialize_with = "optional_integer")]
+        revision: Option<i64>,
+    }
+
+    #[test]
+    fn integers_may_be_written_as_whole_numbers() {
+        let ok = parse::<Counts>(br#"{"replicas": 3.0, "revision": 2}"#).expect("whole");
+        assert_eq!((ok.replicas, ok.revision), (3, Some(2)));
+        let ok = parse::<Counts>(br#"{"replicas": -1, "revision": null}"#).expect("null");
+        assert_eq!((ok.replicas, ok.revision), (-1, None));
+        let ok = parse::<Counts>(br#"{"replicas": 1}"#).expect("absent");
+        assert_eq!(ok.revision, None);
+        for bad in [
+            r#"{"replicas": 3.5}"#,
+            r#"{"replicas": 3000000000}"#,
+            r#"{"replicas": 1e300}"#,
+            r#"{"replicas": "3"}"#,
+        ] {
+            let e = parse::<Counts>(bad.as_bytes()).expect_err(bad);
+            assert_eq!(e.code(), "Invalid", "{bad}");
+            assert!(e.message().starts_with("replicas:"), "{}", e.message());
+        }
     }
 }

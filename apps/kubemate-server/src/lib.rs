@@ -28,6 +28,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod params;
 pub mod pipeline;
 pub mod routes;
@@ -78,7 +79,7 @@ async fn openapi_json(_user: auth::AuthUser) -> Json<&'static utoipa::openapi::O
 }
 
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))
         .merge(routes::health::router())
         .merge(routes::session::router())
@@ -91,7 +92,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::users::router())
         .merge(routes::roles::router())
         .merge(routes::audit::router())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::Shared.modify(&mut doc);
+    (router, doc)
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {

@@ -41,7 +41,6 @@ macro_rules! object_schema {
         impl utoipa::ToSchema for $name {}
     };
 }
-pub(crate) use object_schema;
 
 object_schema!(
     /// A Kubernetes object as JSON.

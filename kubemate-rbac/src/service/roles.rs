@@ -13,9 +13,10 @@ use crate::{
 
 fn not_builtin(name: &str) -> Result<()> {
     if name == ADMIN_ROLE {
-        Err(Error::Invalid(format!(
-            "role \"{ADMIN_ROLE}\" is built in and cannot be changed"
-        )))
+        Err(Error::BuiltIn {
+            kind: "role",
+            name: ADMIN_ROLE,
+        })
     } else {
         Ok(())
     }

@@ -20,11 +20,43 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create))
 }
 
-super::object_schema!(
-    /// The wizard's input.
-    AppSpecSchema,
-    "An app (kubemate-core's AppSpec): namespace, name, description, image, ports, resources, probes, env, command, args, replicas, rollingUpdate, scheduling, volumes, labels, service"
-);
+/// The wizard's input (kubemate-core's `AppSpec`): its required fields are described, the
+/// rest (ports, resources, probes, env, command, args, replicas, rollingUpdate, scheduling,
+/// volumes, labels, service) is an open object, checked whole by the wizard (400 with a
+/// cause per field).
+pub struct AppSpecSchema;
+
+impl utoipa::PartialSchema for AppSpecSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{ObjectBuilder, schema::Type};
+        ObjectBuilder::new()
+            .description(Some(
+                "An app: namespace, name, image (from an allowed registry), and optionally \
+                 description, imagePullPolicy, ports, resources, probes, env, command, args, \
+                 replicas, rollingUpdate, scheduling, volumes, labels, service",
+            ))
+            .property("namespace", crate::openapi::label("An existing namespace"))
+            .required("namespace")
+            .property(
+                "name",
+                crate::openapi::label("The Deployment's, container's and Service's name"),
+            )
+            .required("name")
+            .property(
+                "image",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .description(Some(
+                        "The image, from one of the server's allowed registries",
+                    )),
+            )
+            .required("image")
+            .into()
+    }
+}
+
+impl ToSchema for AppSpecSchema {}
 
 /// What the wizard did, step by step.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,7 +78,9 @@ pub struct AppCreated {
     request_body = AppSpecSchema,
     responses((status = 201, body = AppCreated),
               (status = 400, description = "Invalid spec, with a cause per field", body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+              (status = 403, body = ErrorBody),
+              (status = 404, description = "The namespace does not exist", body = ErrorBody),
+              (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     user: AuthUser,

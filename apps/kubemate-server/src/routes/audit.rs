@@ -28,17 +28,28 @@ pub struct AuditQuery {
     /// The acting user.
     pub user: Option<String>,
     /// Records at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Records before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// The namespace.
     pub namespace: Option<String>,
     /// The verb.
     pub verb: Option<String>,
     /// `allowed`, `denied`, `success`, `failure` or `pending`.
+    #[param(schema_with = crate::openapi::audit_outcome)]
     pub outcome: Option<String>,
     /// At most this many records (the newest).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64)]
+    #[serde(default, deserialize_with = "limit")]
     pub limit: Option<usize>,
+}
+
+/// A limit is at most `u32::MAX`, as the description says: a bound the description can state
+/// exactly (JSON numbers past 2^53 are not exact).
+fn limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    Ok(Option::<u32>::deserialize(d)?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)))
 }
 
 /// Matching records, oldest first.

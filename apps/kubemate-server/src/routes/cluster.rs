@@ -80,7 +80,9 @@ pub async fn list(
 /// Creates a cluster-scoped object.
 #[utoipa::path(post, path = "/api/v1/{plural}", tag = "cluster",
     params(("plural" = String, Path), WriteQuery), request_body = KubeObject,
-    responses((status = 201, body = KubeObject), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 201, body = KubeObject), (status = 403, body = ErrorBody),
+              (status = 404, description = "Unknown resource type", body = ErrorBody),
+              (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     ValidPath(ClusterCollectionPath { plural }): ValidPath<ClusterCollectionPath>,

@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// The container (required when a Pod has several).
+    #[param(schema_with = crate::openapi::container_name)]
     pub container: Option<String>,
     /// Only the last N lines.
     pub tail_lines: Option<i64>,

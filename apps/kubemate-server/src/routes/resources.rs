@@ -38,12 +38,14 @@ pub struct ListQuery {
     /// Field selector, Kubernetes syntax (`status.phase=Running`).
     pub field_selector: Option<String>,
     /// Page size.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// Continue token of the previous page.
     #[serde(rename = "continue")]
     #[param(rename = "continue")]
     pub continue_token: Option<String>,
     /// `summary` for table rows instead of whole objects.
+    #[param(schema_with = crate::openapi::list_view)]
     pub view: Option<String>,
 }
 
@@ -124,7 +126,9 @@ pub async fn list(
     params(("ns" = String, Path), ("plural" = String, Path), WriteQuery),
     request_body = KubeObject,
     responses((status = 201, body = KubeObject), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 403, body = ErrorBody),
+              (status = 404, description = "Unknown resource type", body = ErrorBody),
+              (status = 409, body = ErrorBody),
               (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(

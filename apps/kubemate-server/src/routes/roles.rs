@@ -28,17 +28,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase")]
 pub struct RoleView {
     /// The role's name.
+    #[schema(schema_with = crate::openapi::account_name)]
     pub name: String,
     /// What the role is for.
     #[serde(default)]
     pub description: String,
     /// Rules: `{verbs, apiGroups, resources}` as in Kubernetes PolicyRules.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = crate::openapi::role_rules)]
     pub rules: Vec<Rule>,
     /// One or several namespaces, or `["*"]` for all (and cluster-scoped resources).
+    #[schema(schema_with = crate::openapi::role_namespaces)]
     pub namespaces: Vec<String>,
     /// Menu codes (`audit`, `cicd`, ...; `*` for all).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::role_menus)]
     pub menus: Vec<String>,
 }
 
@@ -93,7 +96,7 @@ pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Js
 #[utoipa::path(post, path = "/api/v1/roles", tag = "roles", request_body = RoleView,
     responses((status = 201, body = RoleView), (status = 400, body = ErrorBody),
               (status = 403, description = "Not an administrator, or escalation", body = ErrorBody),
-              (status = 409, body = ErrorBody)),
+              (status = 409, description = "Exists already, or the built-in `admin`", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     user: AuthUser,
@@ -132,7 +135,8 @@ pub async fn get(
 #[utoipa::path(put, path = "/api/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
     request_body = RoleView,
     responses((status = 200, body = RoleView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody)),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "The built-in `admin` role cannot be changed", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn replace(
     ValidPath(NamePath { name }): ValidPath<NamePath>,
@@ -160,7 +164,8 @@ pub async fn replace(
 
 /// Deletes a role, unbinding it from every user.
 #[utoipa::path(delete, path = "/api/v1/roles/{name}", tag = "roles", params(("name" = String, Path)),
-    responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Reconciled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "The built-in `admin` role cannot be deleted", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
     ValidPath(NamePath { name }): ValidPath<NamePath>,

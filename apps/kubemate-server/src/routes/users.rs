@@ -81,6 +81,7 @@ pub struct UserList {
 #[serde(rename_all = "camelCase")]
 pub struct NewUserBody {
     /// Account name (a lowercase RFC 1123 label).
+    #[schema(schema_with = crate::openapi::account_name)]
     pub name: String,
     /// Display name.
     #[serde(default)]
@@ -89,9 +90,11 @@ pub struct NewUserBody {
     #[serde(default)]
     pub email: String,
     /// Initial password (at least 10 characters).
+    #[schema(schema_with = crate::openapi::password)]
     pub password: String,
     /// Roles to bind.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::role_names)]
     pub roles: Vec<String>,
 }
 
@@ -99,6 +102,7 @@ pub struct NewUserBody {
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordBody {
     /// The new password.
+    #[schema(schema_with = crate::openapi::password)]
     pub password: String,
 }
 
@@ -149,6 +153,7 @@ pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Js
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody,
     responses((status = 201, body = UserView), (status = 400, body = ErrorBody),
               (status = 403, description = "Not an administrator, or escalation", body = ErrorBody),
+              (status = 404, description = "A role to bind does not exist", body = ErrorBody),
               (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -246,7 +251,8 @@ pub async fn unbind(
 /// Resets another user's password (revokes their tokens, lifts a lockout).
 #[utoipa::path(put, path = "/api/v1/users/{name}/password", tag = "users",
     params(("name" = String, Path)), request_body = PasswordBody,
-    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_password(
     ValidPath(NamePath { name }): ValidPath<NamePath>,

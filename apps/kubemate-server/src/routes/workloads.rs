@@ -66,6 +66,8 @@ fn workload_ref(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ScaleBody {
     /// Desired replicas.
+    #[schema(minimum = 0)]
+    #[serde(deserialize_with = "crate::extract::integer")]
     pub replicas: i32,
 }
 
@@ -73,7 +75,8 @@ pub struct ScaleBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RollbackBody {
     /// The revision to go back to; absent or 0 for the one before the current.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::optional_integer")]
+    #[schema(minimum = 0)]
     pub revision: Option<i64>,
 }
 

@@ -5,6 +5,7 @@ mod apps;
 mod audit;
 mod login;
 mod meta;
+mod openapi;
 mod paths;
 mod pipeline;
 mod resources;
