@@ -110,7 +110,7 @@ async fn rollback_to_an_unknown_or_negative_revision_or_of_a_paused_deployment_i
     let err = rollback(&fake, Deployment, "shop", "web", Some(9))
         .await
         .expect_err("another deployment's revision");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::RevisionNotFound);
     let err = rollback(&fake, Deployment, "shop", "web", Some(-1))
         .await
         .expect_err("negative");
