@@ -153,7 +153,7 @@ pub enum Error {
 impl Error {
     /// The stable code of this error, e.g. [`Code::Forbidden`] or [`Code::LoginThrottled`].
     ///
-    /// Cluster errors carry kubemate-core's code (`"NotFound"`, `"Conflict"`, ...).
+    /// Cluster errors carry kubemate-core's code ([`Code::NotFound`], [`Code::Conflict`], ...).
     pub fn code(&self) -> Code {
         match self {
             Error::Cluster { source, .. } => source.code(),
