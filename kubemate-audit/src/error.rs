@@ -32,11 +32,12 @@ pub enum Error {
 
 impl Error {
     /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> kubemate_core::Code {
+        use kubemate_core::Code;
         match self {
-            Error::Io { .. } => "AuditUnavailable",
-            Error::Corrupt { .. } => "AuditCorrupt",
-            Error::InvalidQuery(_) => "Invalid",
+            Error::Io { .. } => Code::AuditUnavailable,
+            Error::Corrupt { .. } => Code::AuditCorrupt,
+            Error::InvalidQuery(_) => Code::Invalid,
         }
     }
 }

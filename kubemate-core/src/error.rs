@@ -2,17 +2,22 @@
 
 use std::fmt;
 
+use crate::Code;
+
 /// The result type of kubemate-core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What kind of failure an [`Error`] is: the part of an error that callers branch on.
 ///
-/// Each kind has a stable string [`code`](ErrorKind::code) that the server and the CLI expose.
+/// Each kind has a stable [`Code`] ([`code`](ErrorKind::code)) that the server and the CLI expose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The object (or its namespace) does not exist.
     NotFound,
+    /// The object exists but not the revision of its history that was asked for (or it has
+    /// no revision to roll back to). Its code is [`Code::NotFound`] all the same.
+    RevisionNotFound,
     /// An object with this name already exists.
     AlreadyExists,
     /// The object changed since it was read (stale resourceVersion).
@@ -40,22 +45,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The stable code of this kind, e.g. `"NotFound"`.
-    pub fn code(self) -> &'static str {
+    /// The stable code of this kind, e.g. [`Code::NotFound`].
+    pub fn code(self) -> Code {
         match self {
-            ErrorKind::NotFound => "NotFound",
-            ErrorKind::AlreadyExists => "AlreadyExists",
-            ErrorKind::Conflict => "Conflict",
-            ErrorKind::Forbidden => "Forbidden",
-            ErrorKind::Unauthorized => "Unauthorized",
-            ErrorKind::Invalid => "Invalid",
-            ErrorKind::BadRequest => "BadRequest",
-            ErrorKind::Gone => "Gone",
-            ErrorKind::Unavailable => "Unavailable",
-            ErrorKind::Timeout => "Timeout",
-            ErrorKind::Unsupported => "Unsupported",
-            ErrorKind::Config => "ConfigError",
-            ErrorKind::Internal => "InternalError",
+            ErrorKind::NotFound | ErrorKind::RevisionNotFound => Code::NotFound,
+            ErrorKind::AlreadyExists => Code::AlreadyExists,
+            ErrorKind::Conflict => Code::Conflict,
+            ErrorKind::Forbidden => Code::Forbidden,
+            ErrorKind::Unauthorized => Code::Unauthorized,
+            ErrorKind::Invalid => Code::Invalid,
+            ErrorKind::BadRequest => Code::BadRequest,
+            ErrorKind::Gone => Code::Gone,
+            ErrorKind::Unavailable => Code::Unavailable,
+            ErrorKind::Timeout => Code::Timeout,
+            ErrorKind::Unsupported => Code::Unsupported,
+            ErrorKind::Config => Code::ConfigError,
+            ErrorKind::Internal => Code::InternalError,
         }
     }
 
@@ -93,7 +98,7 @@ impl ErrorKind {
 
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+        f.write_str(self.code().as_str())
     }
 }
 
@@ -159,7 +164,7 @@ impl Error {
     }
 
     /// The stable code of this error's kind.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         self.kind.code()
     }
 
@@ -206,5 +211,11 @@ mod tests {
         let e = Error::not_found("configmaps", "x");
         assert_eq!(e.to_string(), "NotFound: configmaps \"x\" not found");
         assert_eq!(e.code(), "NotFound");
+        let e = Error::new(
+            ErrorKind::RevisionNotFound,
+            "unable to find specified revision 2",
+        );
+        assert!(!e.is(ErrorKind::NotFound));
+        assert_eq!(e.code(), Code::NotFound);
     }
 }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod catalog;
 pub mod client;
+pub mod code;
 #[cfg(feature = "test-util")]
 pub mod conformance;
 pub mod error;
@@ -39,6 +40,7 @@ pub use client::{
     Identity, ListOptions, LogOptions, LogStream, ObjectList, Propagation, Scale, TypedList,
     WatchEvent, WatchOptions, WatchStream, WriteOptions,
 };
+pub use code::Code;
 pub use error::{Cause, Error, ErrorKind, Result};
 #[cfg(feature = "demo")]
 pub use fake::FakeCluster;

@@ -212,7 +212,7 @@ pub struct StepReport {
     pub name: Option<String>,
     /// The stable error code, for a failed step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<crate::Code>,
     /// The error message, for a failed step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -242,7 +242,7 @@ impl AppOutcome {
                 status,
                 kind,
                 name,
-                code: error.map(|e| e.code().to_owned()),
+                code: error.map(Error::code),
                 message: error.map(|e| e.message().to_owned()),
             }
         }

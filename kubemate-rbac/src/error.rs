@@ -2,7 +2,7 @@
 
 use std::{fmt, time::Duration};
 
-use kubemate_core::ErrorKind;
+use kubemate_core::{Code, ErrorKind};
 
 /// The result type of kubemate-rbac.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -160,25 +160,25 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stable code of this error, e.g. `"Forbidden"` or `"LoginThrottled"`.
+    /// The stable code of this error, e.g. [`Code::Forbidden`] or [`Code::LoginThrottled`].
     ///
-    /// Cluster errors carry kubemate-core's code (`"NotFound"`, `"Conflict"`, ...).
-    pub fn code(&self) -> &'static str {
+    /// Cluster errors carry kubemate-core's code ([`Code::NotFound`], [`Code::Conflict`], ...).
+    pub fn code(&self) -> Code {
         match self {
             Error::Cluster { source, .. } => source.code(),
-            Error::Invalid(_) => "Invalid",
-            Error::NotFound { .. } => "NotFound",
-            Error::AlreadyExists { .. } => "AlreadyExists",
-            Error::BuiltIn { .. } => "Conflict",
-            Error::Forbidden(_) => "Forbidden",
-            Error::Escalation(_) => "EscalationRefused",
-            Error::InvalidCredentials => "InvalidCredentials",
-            Error::AccountDisabled => "AccountDisabled",
-            Error::LoginThrottled { .. } => "LoginThrottled",
-            Error::Busy { .. } => "Busy",
-            Error::InvalidToken(_) => "InvalidToken",
-            Error::Crypto { .. } => "InternalError",
-            Error::Timeout(_) => "Timeout",
+            Error::Invalid(_) => Code::Invalid,
+            Error::NotFound { .. } => Code::NotFound,
+            Error::AlreadyExists { .. } => Code::AlreadyExists,
+            Error::BuiltIn { .. } => Code::Conflict,
+            Error::Forbidden(_) => Code::Forbidden,
+            Error::Escalation(_) => Code::EscalationRefused,
+            Error::InvalidCredentials => Code::InvalidCredentials,
+            Error::AccountDisabled => Code::AccountDisabled,
+            Error::LoginThrottled { .. } => Code::LoginThrottled,
+            Error::Busy { .. } => Code::Busy,
+            Error::InvalidToken(_) => Code::InvalidToken,
+            Error::Crypto { .. } => Code::InternalError,
+            Error::Timeout(_) => Code::Timeout,
         }
     }
 

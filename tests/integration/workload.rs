@@ -243,7 +243,7 @@ async fn undo_after_an_image_change_restores_the_image_and_history_shows_revisio
     let err = workload::rollback(client, Deployment, &ns, "web", Some(1))
         .await
         .expect_err("revision 1 became 3");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::RevisionNotFound);
     assert_eq!(
         err.message(),
         "unable to find specified revision 1 in history"

@@ -13,7 +13,7 @@ use kubemate_audit::{AuditSink, Decision, Entry, FileSink, Outcome, Stage};
 pub use kubemate_core::access::Target;
 use kubemate_core::{ClusterClient, access::Operation};
 
-use crate::{Error, Result, error::AUDIT_UNAVAILABLE};
+use crate::{Error, Result, error::Code};
 
 /// The environment variable naming the audit log.
 pub const AUDIT_LOG_ENV: &str = "KUBEMATE_AUDIT_LOG";
@@ -31,7 +31,7 @@ pub fn default_path() -> Result<PathBuf> {
         return Ok(PathBuf::from(home).join(".local/state/kubemate/audit.jsonl"));
     }
     Err(Error::new(
-        "ConfigError",
+        Code::ConfigError,
         format!("no audit log: pass --audit-log PATH or set {AUDIT_LOG_ENV}"),
     ))
 }
@@ -118,7 +118,7 @@ impl Auditor {
         };
         self.sink.append(entry).await.map(|_| ()).map_err(|e| {
             Error::new(
-                AUDIT_UNAVAILABLE,
+                Code::AuditUnavailable,
                 format!("{} ({} {} went through)", e, target.verb, target.kind),
             )
         })
@@ -137,13 +137,13 @@ impl Auditor {
             .await
             .map_err(|e| {
                 Error::new(
-                    AUDIT_UNAVAILABLE,
+                    Code::AuditUnavailable,
                     format!("{e}; nothing was changed because the change could not be audited"),
                 )
             })?;
         let started = Instant::now();
         let result = op.await;
-        let code = result.as_ref().err().map(|e| e.code().to_owned());
+        let code = result.as_ref().err().map(|e| e.code().to_string());
         let recorded = self.respond(&target, &request_id, started, code).await;
         // A failed change reports its own error first; its request record is written.
         let value = result?;
@@ -157,7 +157,7 @@ impl Auditor {
         let request_id = uuid::Uuid::new_v4().to_string();
         let started = Instant::now();
         let result = op.await;
-        let code = result.as_ref().err().map(|e| e.code().to_owned());
+        let code = result.as_ref().err().map(|e| e.code().to_string());
         self.respond(&target, &request_id, started, code).await?;
         result
     }

@@ -143,7 +143,7 @@ pub async fn execute(command: Command, env: &Env, io: &mut Io<'_>) -> Result<()>
         Command::App(cmd) => app::run(env, io, cmd).await,
         Command::Token(cmd) => token::run(env, io.out, cmd).await,
         Command::Audit(_) => Err(Error::new(
-            "InternalError",
+            crate::error::Code::InternalError,
             "audit commands read the audit log, not the cluster",
         )),
     }

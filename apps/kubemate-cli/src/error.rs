@@ -1,42 +1,78 @@
 //! The CLI's one error: a stable code and a one-line message, printed as
-//! `error: <code>: <message>`.
+//! `error: <code>: <message>`, and the exit code of each code.
 
 use std::fmt;
+
+pub use kubemate_core::Code;
 
 /// The result type of the CLI.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Code of a command line that does not parse (unknown flag, bad rule, bad quota, ...).
-pub const INVALID_ARGUMENT: &str = "InvalidArgument";
-/// Code of an audit log whose hash chain is broken.
-pub const AUDIT_CHAIN_BROKEN: &str = "AuditChainBroken";
-/// Code of an audit log that cannot be written or read (kubemate-audit's code).
-pub const AUDIT_UNAVAILABLE: &str = "AuditUnavailable";
+/// The process exit code of a failure with `code`: 2 for a command line that does not parse,
+/// 1 for every other failure. Exhaustive on purpose: a new code must be given one.
+pub fn exit_code(code: Code) -> u8 {
+    match code {
+        Code::InvalidArgument => 2,
+        Code::NotFound
+        | Code::AlreadyExists
+        | Code::Conflict
+        | Code::Forbidden
+        | Code::Unauthorized
+        | Code::Invalid
+        | Code::BadRequest
+        | Code::Gone
+        | Code::Unavailable
+        | Code::Timeout
+        | Code::Unsupported
+        | Code::ConfigError
+        | Code::InternalError
+        | Code::EscalationRefused
+        | Code::InvalidCredentials
+        | Code::AccountDisabled
+        | Code::LoginThrottled
+        | Code::Busy
+        | Code::InvalidToken
+        | Code::AuditUnavailable
+        | Code::AuditCorrupt
+        | Code::AuditChainBroken
+        | Code::InvalidPath
+        | Code::TooManyStreams
+        | Code::MethodNotAllowed
+        | Code::PayloadTooLarge
+        | Code::UnsupportedMediaType
+        | Code::IoError => 1,
+    }
+}
 
 /// A failure of a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
-    code: String,
+    code: Code,
     message: String,
 }
 
 impl Error {
     /// An error with a code and a message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Error {
-            code: code.into(),
+            code,
             message: message.into(),
         }
     }
 
     /// An `Invalid` error (bad input in a file or on standard input).
     pub fn invalid(message: impl Into<String>) -> Self {
-        Error::new("Invalid", message)
+        Error::new(Code::Invalid, message)
     }
 
-    /// The stable code, e.g. `NotFound`.
-    pub fn code(&self) -> &str {
-        &self.code
+    /// The stable code, e.g. [`Code::NotFound`].
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The exit code of the process failing with this error (see [`exit_code`]).
+    pub fn exit_code(&self) -> u8 {
+        exit_code(self.code)
     }
 
     /// The message, on one line.
@@ -85,19 +121,19 @@ impl From<kubemate_audit::Error> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::new("IoError", e.to_string())
+        Error::new(Code::IoError, e.to_string())
     }
 }
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::new("InternalError", format!("cannot render JSON: {e}"))
+        Error::new(Code::InternalError, format!("cannot render JSON: {e}"))
     }
 }
 
 impl From<serde_yaml::Error> for Error {
     fn from(e: serde_yaml::Error) -> Self {
-        Error::new("InternalError", format!("cannot render YAML: {e}"))
+        Error::new(Code::InternalError, format!("cannot render YAML: {e}"))
     }
 }
 
@@ -121,7 +157,18 @@ mod tests {
         assert_eq!(e.to_string(), "NotFound: deployments \"web\" not found");
         let e = Error::from(kubemate_rbac::Error::Escalation("no".into()));
         assert_eq!(e.code(), "EscalationRefused");
-        let e = Error::new("Invalid", "first\n  second");
+        let e = Error::new(Code::Invalid, "first\n  second");
         assert_eq!(e.to_string(), "Invalid: first second");
+    }
+
+    #[test]
+    fn only_a_command_line_that_does_not_parse_exits_2() {
+        for &code in Code::ALL {
+            let expected = if code == Code::InvalidArgument { 2 } else { 1 };
+            assert_eq!(exit_code(code), expected, "{code}");
+            assert_eq!(Error::new(code, "m").exit_code(), expected, "{code}");
+        }
+        let e = Error::from(kubemate_audit::Error::InvalidQuery("x".into()));
+        assert_eq!((e.code(), e.exit_code()), (Code::Invalid, 1));
     }
 }

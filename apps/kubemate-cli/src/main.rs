@@ -21,12 +21,9 @@ fn main() -> ExitCode {
                     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
                 }
                 _ => {
-                    eprintln!(
-                        "error: {}: {}",
-                        error::INVALID_ARGUMENT,
-                        error::clap_message(&e)
-                    );
-                    ExitCode::from(2)
+                    let code = error::Code::InvalidArgument;
+                    eprintln!("error: {code}: {}", error::clap_message(&e));
+                    ExitCode::from(error::exit_code(code))
                 }
             };
         }
@@ -38,8 +35,9 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: InternalError: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
+            let code = error::Code::InternalError;
+            eprintln!("error: {code}: cannot start the runtime: {e}");
+            return ExitCode::from(error::exit_code(code));
         }
     };
     let stdin_is_terminal = std::io::stdin().is_terminal();
@@ -56,7 +54,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

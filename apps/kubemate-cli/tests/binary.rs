@@ -108,6 +108,21 @@ fn bad_command_lines_exit_2_with_one_line() {
 }
 
 #[test]
+fn a_bad_argument_the_command_finds_exits_2_too() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("audit.jsonl");
+    std::fs::write(&log, "").expect("an empty audit log");
+    let out = kubemate(&["audit", "query", "--since", "yesterday"], &log);
+    assert!(one_line_error(&out, "InvalidArgument").contains("--since"));
+    assert_eq!(out.status.code(), Some(2));
+    // Not an argument: the log is missing.
+    std::fs::remove_file(&log).expect("remove");
+    let out = kubemate(&["audit", "query", "--since", "30m"], &log);
+    one_line_error(&out, "AuditUnavailable");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn cluster_failures_exit_1_with_their_code_and_are_audited() {
     let dir = tempfile::tempdir().expect("dir");
     let log = dir.path().join("audit.jsonl");

@@ -275,7 +275,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         // A handler may have set a code on a success that is partial (a wizard step failed).
         entry.error_code = note
             .as_ref()
-            .map(|n| n.code.clone())
+            .map(|n| n.code.to_string())
             .or_else(|| {
                 (!ok).then(|| {
                     status

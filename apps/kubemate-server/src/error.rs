@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use kubemate_core::{Cause, ErrorKind};
+use kubemate_core::{Cause, Code, ErrorKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,7 +29,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorNote {
     /// The error code.
-    pub code: String,
+    pub code: Code,
     /// True for refusals: the request was denied, no cluster call was made for it.
     pub denied: bool,
 }
@@ -37,7 +37,7 @@ pub struct ErrorNote {
 /// An API error. Build it from a library error (`?` converts) or with the constructors.
 #[derive(Debug)]
 pub struct ApiError {
-    code: String,
+    code: Code,
     message: String,
     causes: Vec<Cause>,
     denied: bool,
@@ -47,31 +47,39 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-/// The HTTP status of an error code.
-pub fn status_of(code: &str) -> StatusCode {
+/// The HTTP status of an error code. Exhaustive on purpose: a new code must be given one.
+pub fn status_of(code: Code) -> StatusCode {
     match code {
-        "Invalid" | "BadRequest" | "InvalidPath" => StatusCode::BAD_REQUEST,
-        "Unauthorized" | "InvalidToken" | "InvalidCredentials" => StatusCode::UNAUTHORIZED,
-        "Forbidden" | "EscalationRefused" | "AccountDisabled" => StatusCode::FORBIDDEN,
-        "NotFound" => StatusCode::NOT_FOUND,
-        "MethodNotAllowed" => StatusCode::METHOD_NOT_ALLOWED,
-        "Conflict" | "AlreadyExists" => StatusCode::CONFLICT,
-        "Gone" => StatusCode::GONE,
-        "PayloadTooLarge" => StatusCode::PAYLOAD_TOO_LARGE,
-        "UnsupportedMediaType" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "Unsupported" => StatusCode::UNPROCESSABLE_ENTITY,
-        "TooManyStreams" | "LoginThrottled" => StatusCode::TOO_MANY_REQUESTS,
-        "Unavailable" | "AuditUnavailable" | "Busy" => StatusCode::SERVICE_UNAVAILABLE,
-        "Timeout" => StatusCode::GATEWAY_TIMEOUT,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Invalid | Code::BadRequest | Code::InvalidPath | Code::InvalidArgument => {
+            StatusCode::BAD_REQUEST
+        }
+        Code::Unauthorized | Code::InvalidToken | Code::InvalidCredentials => {
+            StatusCode::UNAUTHORIZED
+        }
+        Code::Forbidden | Code::EscalationRefused | Code::AccountDisabled => StatusCode::FORBIDDEN,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Code::Conflict | Code::AlreadyExists => StatusCode::CONFLICT,
+        Code::Gone => StatusCode::GONE,
+        Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Code::Unsupported => StatusCode::UNPROCESSABLE_ENTITY,
+        Code::TooManyStreams | Code::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
+        Code::Unavailable | Code::AuditUnavailable | Code::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        Code::ConfigError
+        | Code::InternalError
+        | Code::AuditCorrupt
+        | Code::AuditChainBroken
+        | Code::IoError => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl ApiError {
     /// An error with a code and a message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         ApiError {
-            code: code.into(),
+            code,
             message: message.into(),
             causes: Vec::new(),
             denied: false,
@@ -88,17 +96,17 @@ impl ApiError {
 
     /// 401: no usable credentials.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        ApiError::new("Unauthorized", message).denied()
+        ApiError::new(Code::Unauthorized, message).denied()
     }
 
     /// 403 with the authorizer's reason.
     pub fn forbidden(reason: impl std::fmt::Display) -> Self {
-        ApiError::new("Forbidden", format!("forbidden: {reason}")).denied()
+        ApiError::new(Code::Forbidden, format!("forbidden: {reason}")).denied()
     }
 
     /// 400 for a malformed request.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::new("BadRequest", message)
+        ApiError::new(Code::BadRequest, message)
     }
 
     /// 400 naming the field that is wrong.
@@ -110,7 +118,7 @@ impl ApiError {
                 reason: "FieldValueInvalid".to_owned(),
                 message: message.clone(),
             }],
-            ..ApiError::new("Invalid", format!("{field}: {message}"))
+            ..ApiError::new(Code::Invalid, format!("{field}: {message}"))
         }
     }
 
@@ -119,7 +127,7 @@ impl ApiError {
     /// the two cannot be told apart.
     pub fn not_found(qualified_plural: &str, name: &str) -> Self {
         ApiError::new(
-            "NotFound",
+            Code::NotFound,
             format!("{qualified_plural} \"{name}\" not found"),
         )
     }
@@ -127,7 +135,7 @@ impl ApiError {
     /// 413.
     pub fn too_large(limit: usize) -> Self {
         ApiError::new(
-            "PayloadTooLarge",
+            Code::PayloadTooLarge,
             format!("the request body is larger than the limit of {limit} bytes"),
         )
     }
@@ -136,13 +144,13 @@ impl ApiError {
     pub fn audit_unavailable(detail: impl std::fmt::Display) -> Self {
         ApiError {
             detail: Some(detail.to_string()),
-            ..ApiError::new("AuditUnavailable", "")
+            ..ApiError::new(Code::AuditUnavailable, "")
         }
     }
 
     /// 504: the request took longer than the server's limit.
     pub fn timeout() -> Self {
-        ApiError::new("Timeout", "")
+        ApiError::new(Code::Timeout, "")
     }
 
     /// Tells the client to wait this long before trying again (`Retry-After`, in whole seconds,
@@ -163,18 +171,18 @@ impl ApiError {
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         ApiError {
             detail: Some(detail.to_string()),
-            ..ApiError::new("InternalError", "")
+            ..ApiError::new(Code::InternalError, "")
         }
     }
 
     /// The stable code.
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> Code {
+        self.code
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        status_of(&self.code)
+        status_of(self.code)
     }
 
     /// The message shown to the client.
@@ -187,13 +195,13 @@ impl ApiError {
         if !status.is_server_error() {
             return self.message.clone();
         }
-        match self.code.as_str() {
-            "Unavailable" => "the cluster is unavailable; try again later",
-            "AuditUnavailable" => {
+        match self.code {
+            Code::Unavailable => "the cluster is unavailable; try again later",
+            Code::AuditUnavailable => {
                 "the audit log cannot be written; the operation was not performed"
             }
-            "Timeout" => "the request took too long and was abandoned",
-            "Busy" => "the server is busy; try again in a moment",
+            Code::Timeout => "the request took too long and was abandoned",
+            Code::Busy => "the server is busy; try again in a moment",
             _ => "internal error; the server log has the details",
         }
         .to_owned()
@@ -204,7 +212,7 @@ impl From<kubemate_core::Error> for ApiError {
     fn from(e: kubemate_core::Error) -> Self {
         let code = match e.kind() {
             // The server's own credentials were refused: not the caller's fault.
-            ErrorKind::Unauthorized => "InternalError",
+            ErrorKind::Unauthorized => Code::InternalError,
             kind => kind.code(),
         };
         let mut err = ApiError::new(code, e.message());
@@ -267,12 +275,12 @@ impl IntoResponse for ApiError {
         let status = self.status();
         // Busy is load shed on purpose, by the thousand under a flood of logins: the request
         // log line and the audit record say enough.
-        if status.is_server_error() && self.code != "Busy" {
+        if status.is_server_error() && self.code != Code::Busy {
             tracing::error!(code = %self.code, detail = self.detail.as_deref().unwrap_or(&self.message),
                 "request failed");
         }
         let body = ErrorBody {
-            code: self.code.clone(),
+            code: self.code.as_str().to_owned(),
             message: self.public_message(),
             causes: self.causes,
         };
@@ -330,8 +338,52 @@ mod tests {
             ("InternalError", 500),
             ("ConfigError", 500),
         ] {
+            let code: Code = code.parse().expect("a code");
             assert_eq!(status_of(code).as_u16(), status, "{code}");
         }
+    }
+
+    #[test]
+    fn every_code_has_an_error_status_and_keeps_its_string_in_the_body() {
+        for &code in Code::ALL {
+            let status = status_of(code);
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{code}: {status}"
+            );
+            let response = ApiError::new(code, "m").into_response();
+            assert_eq!(response.status(), status, "{code}");
+            let note = response.extensions().get::<ErrorNote>().expect("note");
+            assert_eq!(note.code, code);
+        }
+        assert_eq!(
+            status_of(Code::MethodNotAllowed),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            status_of(Code::UnsupportedMediaType),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+        assert_eq!(
+            status_of(Code::AuditCorrupt),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn a_missing_revision_is_a_plain_404() {
+        let e = ApiError::from(kubemate_core::Error::new(
+            ErrorKind::RevisionNotFound,
+            "unable to find specified revision 4 in history",
+        ));
+        assert_eq!(
+            (e.code(), e.status()),
+            (Code::NotFound, StatusCode::NOT_FOUND)
+        );
+        assert_eq!(
+            e.message(),
+            "unable to find specified revision 4 in history"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use axum::{
     http::{StatusCode, header, request::Parts},
 };
 use bytes::Bytes;
+use kubemate_core::Code;
 use serde::de::DeserializeOwned;
 
 use crate::{error::ApiError, state::AppState};
@@ -43,7 +44,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
                 });
             if !json {
                 return Err(ApiError::new(
-                    "UnsupportedMediaType",
+                    Code::UnsupportedMediaType,
                     "the request body must be application/json",
                 ));
             }

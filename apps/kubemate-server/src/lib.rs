@@ -16,6 +16,7 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
+use kubemate_core::Code;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::{
     Modify, OpenApi,
@@ -98,12 +99,15 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {
-    ApiError::new("NotFound", format!("no route for {method} {}", uri.path()))
+    ApiError::new(
+        Code::NotFound,
+        format!("no route for {method} {}", uri.path()),
+    )
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
-        "MethodNotAllowed",
+        Code::MethodNotAllowed,
         format!("{method} is not allowed on {}", uri.path()),
     )
 }

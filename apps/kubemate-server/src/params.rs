@@ -20,10 +20,9 @@ use kubemate_core::{
 };
 use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::{audit::AuditCtx, error::ApiError};
+use kubemate_core::Code;
 
-/// The error code of a refused path parameter (HTTP 400).
-pub const INVALID_PATH: &str = "InvalidPath";
+use crate::{audit::AuditCtx, error::ApiError};
 
 /// The validated path parameters of a route (the extractor).
 #[derive(Debug, Clone)]
@@ -45,7 +44,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(value) = Path::<T>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::new(INVALID_PATH, e.body_text()))?;
+            .map_err(|e| ApiError::new(Code::InvalidPath, e.body_text()))?;
         if let Some(ctx) = parts.extensions.get::<AuditCtx>() {
             ctx.update(|entry| value.describe(entry));
         }
@@ -56,7 +55,7 @@ where
 /// Checks an object name against its kind's own rule (400 `InvalidPath` naming the rule).
 pub fn check_name(kind: &Kind, name: &ObjectName) -> Result<(), ApiError> {
     kind.check_name(name)
-        .map_err(|e| ApiError::new(INVALID_PATH, e.message()))
+        .map_err(|e| ApiError::new(Code::InvalidPath, e.message()))
 }
 
 /// `/namespaces/{ns}`.
@@ -208,7 +207,7 @@ mod tests {
             let (status, body) = call(bad).await;
             assert_eq!(status, 400, "{bad}: {body}");
             let body: serde_json::Value = serde_json::from_str(&body).expect("json error");
-            assert_eq!(body["code"], INVALID_PATH, "{bad}");
+            assert_eq!(body["code"], Code::InvalidPath.as_str(), "{bad}");
         }
         let long = format!("/n/shop/pods/{}", "a".repeat(300));
         assert_eq!(call(&long).await.0, 400);

@@ -67,11 +67,7 @@ pub fn access_check<O: Operation>(
 /// The error of an operation as the API answers it.
 pub fn operation_error(target: &Target, names_object: bool, e: kubemate_core::Error) -> ApiError {
     match target.name.as_deref() {
-        Some(name)
-            if names_object
-                && e.is(kubemate_core::ErrorKind::NotFound)
-                && !e.message().starts_with("unable to find specified revision") =>
-        {
+        Some(name) if names_object && e.is(kubemate_core::ErrorKind::NotFound) => {
             ApiError::not_found(&target.qualified(), name)
         }
         _ => ApiError::from(e),

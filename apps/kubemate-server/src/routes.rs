@@ -5,7 +5,10 @@
 //!
 //! [`AuthUser`]: crate::auth::AuthUser
 
-use kubemate_core::catalog::{self, Kind, Operation};
+use kubemate_core::{
+    Code,
+    catalog::{self, Kind, Operation},
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -58,7 +61,7 @@ pub struct Deleted {
 
 fn unknown_resource(plural: &str) -> ApiError {
     ApiError::new(
-        "NotFound",
+        Code::NotFound,
         format!("the server doesn't have a resource type \"{plural}\""),
     )
 }
@@ -85,7 +88,7 @@ pub(crate) fn require_op(kind: &Kind, op: Operation) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::new(
-            "Unsupported",
+            Code::Unsupported,
             format!("{op:?} is not supported on {}", kind.kind).to_lowercase(),
         ))
     }

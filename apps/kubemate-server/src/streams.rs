@@ -27,6 +27,7 @@ use std::{
 };
 
 use futures::{Stream, StreamExt};
+use kubemate_core::Code;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::{
@@ -37,9 +38,6 @@ use crate::{
 
 /// How often a running stream checks the caller's access again.
 pub const RECHECK_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The stable code of the refusal of a stream past the caller's limit (429).
-pub const TOO_MANY_STREAMS: &str = "TooManyStreams";
 
 /// The authorization a stream's handler granted at its start, run again on every check.
 pub type Check = Box<dyn Fn(&AuthUser) -> ApiResult<()> + Send + Sync>;
@@ -101,7 +99,7 @@ impl Slots {
         let open = counts.entry(user.to_owned()).or_insert(0);
         if *open >= limit {
             return Err(ApiError::new(
-                TOO_MANY_STREAMS,
+                Code::TooManyStreams,
                 format!(
                     "user \"{user}\" already has {open} open streams, the most allowed; close one \
                      first"
@@ -240,7 +238,7 @@ mod tests {
         let a1 = slots.take("alice", 2).expect("first");
         let a2 = slots.take("alice", 2).expect("second");
         let refused = slots.take("alice", 2).expect_err("third");
-        assert_eq!(refused.code(), TOO_MANY_STREAMS);
+        assert_eq!(refused.code(), Code::TooManyStreams);
         assert_eq!(refused.status().as_u16(), 429);
         let _b = slots.take("bob", 2).expect("another user's own limit");
         drop(a1);

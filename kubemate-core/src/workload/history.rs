@@ -285,7 +285,7 @@ pub async fn history(
 
 fn revision_not_found(revision: i64) -> Error {
     Error::new(
-        ErrorKind::NotFound,
+        ErrorKind::RevisionNotFound,
         format!("unable to find specified revision {revision} in history"),
     )
 }
@@ -306,11 +306,11 @@ fn target<'a>(
     match entries.len().checked_sub(2).map(|i| &entries[i]) {
         Some(previous) => Ok(previous),
         None if kind == WorkloadKind::Deployment => Err(Error::new(
-            ErrorKind::NotFound,
+            ErrorKind::RevisionNotFound,
             format!("no rollout history found for deployment \"{name}\""),
         )),
         None => Err(Error::new(
-            ErrorKind::NotFound,
+            ErrorKind::RevisionNotFound,
             "no last revision to roll back to",
         )),
     }
@@ -344,7 +344,7 @@ fn rolled_back_annotations(
 /// Rolls a Deployment, StatefulSet or DaemonSet back to `to_revision`, or to the revision
 /// before the newest one when it is `None` or `Some(0)` (as `kubectl rollout undo` does).
 ///
-/// An unknown revision is [`ErrorKind::NotFound`] ("unable to find specified revision N in
+/// An unknown revision, or none to roll back to, is [`ErrorKind::RevisionNotFound`] ("unable to find specified revision N in
 /// history"), a negative one [`ErrorKind::Invalid`], a paused Deployment
 /// [`ErrorKind::BadRequest`]. Rolling back to the template already in use writes nothing and
 /// returns [`RollbackOutcome::Skipped`]. The write replaces the workload with the

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use kubemate_core::{
+    Code,
     access::Operation,
     wizard::{AppSpec, CreateApp, CreateOptions, Registries, StepReport, StepStatus},
 };
@@ -67,10 +68,7 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: AppCommand) -> Result<()> {
             // record), after the report has said what was created.
             match report.iter().find(|r| r.status == StepStatus::Failed) {
                 Some(failed) => Err(Error::new(
-                    failed
-                        .code
-                        .clone()
-                        .unwrap_or_else(|| "InternalError".to_owned()),
+                    failed.code.unwrap_or(Code::InternalError),
                     format!(
                         "app \"{}\": the Deployment was created but the {} step failed: {}",
                         spec.name,

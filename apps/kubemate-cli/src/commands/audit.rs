@@ -8,7 +8,7 @@ use kubemate_audit::{AuditSink, Query, Record};
 use crate::{
     Error, Result,
     cli::{AuditCommand, AuditQueryArgs},
-    error::{AUDIT_CHAIN_BROKEN, AUDIT_UNAVAILABLE},
+    error::Code,
     output::{Out, Table, emit, line},
 };
 
@@ -26,20 +26,20 @@ pub fn time_filter(flag: &str, value: &str, now: Timestamp) -> Result<String> {
         (Ok(n), "d") if n >= 0 => n * 86_400,
         _ => {
             return Err(Error::new(
-                crate::error::INVALID_ARGUMENT,
+                Code::InvalidArgument,
                 format!("--{flag}: \"{value}\" is neither an RFC 3339 time nor an age like 30m"),
             ));
         }
     };
     let then = now
         .checked_sub(SignedDuration::from_secs(seconds))
-        .map_err(|e| Error::new(crate::error::INVALID_ARGUMENT, format!("--{flag}: {e}")))?;
+        .map_err(|e| Error::new(Code::InvalidArgument, format!("--{flag}: {e}")))?;
     Ok(then.to_string())
 }
 
 fn missing(path: &Path) -> Error {
     Error::new(
-        AUDIT_UNAVAILABLE,
+        Code::AuditUnavailable,
         format!("audit log {} does not exist", path.display()),
     )
 }
@@ -72,7 +72,7 @@ fn verify(path: &Path, out: Out<'_>) -> Result<()> {
             ),
         ),
         Some((n, why)) => Err(Error::new(
-            AUDIT_CHAIN_BROKEN,
+            Code::AuditChainBroken,
             format!(
                 "audit log {}: line {n}: {why} ({} records before it are intact)",
                 path.display(),

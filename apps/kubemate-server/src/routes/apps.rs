@@ -105,7 +105,7 @@ pub async fn create(
     let outcome = state.run(&user, &audit, &op).await?;
     let steps = outcome.report();
     if let Some(failed) = steps.iter().find(|s| s.status == StepStatus::Failed) {
-        audit.update(|e| e.error_code = failed.code.clone());
+        audit.update(|e| e.error_code = failed.code.map(|c| c.to_string()));
     }
     Ok((
         StatusCode::CREATED,

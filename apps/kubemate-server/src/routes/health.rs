@@ -1,7 +1,7 @@
 //! Liveness and readiness probes: no token, no audit record.
 
 use axum::{Json, extract::State};
-use kubemate_core::ResourceType;
+use kubemate_core::{Code, ResourceType};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -40,11 +40,11 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         .cluster
         .get(&ns, "", &state.rbac.config().namespace)
         .await
-        .map_err(|e| ApiError::new("Unavailable", "").with_detail(e))?;
+        .map_err(|e| ApiError::new(Code::Unavailable, "").with_detail(e))?;
     state
         .rbac
         .token_keys()
         .await
-        .map_err(|e| ApiError::new("Unavailable", "").with_detail(e))?;
+        .map_err(|e| ApiError::new(Code::Unavailable, "").with_detail(e))?;
     Ok(Json(Health { status: "ok" }))
 }

@@ -1,6 +1,7 @@
 //! Role management (administrators only): rules, the namespaces they apply to, menu codes.
 
 use axum::{Json, extract::State, http::StatusCode};
+use kubemate_core::Code;
 use kubemate_rbac::{AdminArea, Request, Role, RoleSpec, Rule, resources::GROUP};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -128,7 +129,7 @@ pub async fn get(
         .iter()
         .find(|r| r.metadata.name.as_deref() == Some(name.as_str()))
         .map(|r| Json(RoleView::from(r)))
-        .ok_or_else(|| ApiError::new("NotFound", format!("role \"{name}\" not found")))
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("role \"{name}\" not found")))
 }
 
 /// Replaces a role's rules, namespaces and menus.

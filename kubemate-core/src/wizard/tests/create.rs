@@ -53,7 +53,7 @@ async fn a_failed_service_is_reported_beside_the_created_deployment_and_can_be_r
     assert_eq!(report[0].status, StepStatus::Done);
     assert_eq!(report[0].name.as_deref(), Some("web"));
     assert_eq!(report[1].status, StepStatus::Failed);
-    assert_eq!(report[1].code.as_deref(), Some("Unavailable"));
+    assert_eq!(report[1].code, Some(crate::Code::Unavailable));
     assert!(
         fake.get_opt_as::<Deployment>("shop", "web")
             .await

@@ -102,7 +102,7 @@ async fn rollback_to_an_unknown_or_negative_revision_or_of_a_paused_deployment_i
     let err = rollback(&fake, Deployment, "shop", "web", Some(7))
         .await
         .expect_err("unknown");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::RevisionNotFound);
     assert_eq!(
         err.message(),
         "unable to find specified revision 7 in history"
@@ -110,7 +110,7 @@ async fn rollback_to_an_unknown_or_negative_revision_or_of_a_paused_deployment_i
     let err = rollback(&fake, Deployment, "shop", "web", Some(9))
         .await
         .expect_err("another deployment's revision");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::RevisionNotFound);
     let err = rollback(&fake, Deployment, "shop", "web", Some(-1))
         .await
         .expect_err("negative");
@@ -147,7 +147,7 @@ async fn a_deployment_with_one_revision_has_nothing_to_undo() {
     let err = rollback(&fake, Deployment, "shop", "web", None)
         .await
         .expect_err("no previous");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::RevisionNotFound);
     assert_eq!(
         err.message(),
         "no rollout history found for deployment \"web\""
@@ -217,7 +217,7 @@ async fn a_daemonset_with_one_revision_has_no_last_revision() {
     let err = rollback(&fake, DaemonSet, "shop", "agent", None)
         .await
         .expect_err("nothing to undo");
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::RevisionNotFound);
     assert_eq!(err.message(), "no last revision to roll back to");
     assert_eq!(
         rollback(&fake, DaemonSet, "shop", "agent", Some(1))

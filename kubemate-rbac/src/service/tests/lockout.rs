@@ -23,7 +23,7 @@ fn addr(i: u8) -> Option<IpAddr> {
 }
 
 fn code<T>(result: crate::Result<T>) -> &'static str {
-    result.err().map_or("Ok", |e| e.code())
+    result.err().map_or("Ok", |e| e.code().as_str())
 }
 
 /// How long the login was throttled for, if it was.
@@ -58,7 +58,10 @@ async fn failures_from_one_address_lock_that_address_out_of_the_account_only() {
         .login_from(addr(1), "alice", &pw(RIGHT))
         .await
         .expect_err("throttled");
-    assert_eq!((e.code(), e.retry_after()), ("LoginThrottled", secs(60)));
+    assert_eq!(
+        (e.code().as_str(), e.retry_after()),
+        ("LoginThrottled", secs(60))
+    );
     assert_eq!(w.rbac.hasher().verifications(), checks, "not even checked");
     // An account name that does not exist is throttled alike: nothing is told about accounts.
     for _ in 0..3 {

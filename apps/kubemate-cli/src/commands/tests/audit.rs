@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::{
     cli::{AuditCommand, AuditQueryArgs},
     commands::{audit::time_filter, testing::harness},
-    error::AUDIT_CHAIN_BROKEN,
+    error::Code,
     output::Format,
 };
 
@@ -166,7 +166,7 @@ async fn verify_passes_then_names_the_edited_line() {
     std::fs::write(&h.audit_log, edited.join("\n") + "\n").expect("write");
     let (result, _) = audit(&h.audit_log, AuditCommand::Verify).await;
     let err = result.expect_err("tampered");
-    assert_eq!(err.code(), AUDIT_CHAIN_BROKEN);
+    assert_eq!(err.code(), Code::AuditChainBroken);
     assert!(
         err.message()
             .contains("line 3: content does not match its hash"),

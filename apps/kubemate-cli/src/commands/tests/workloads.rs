@@ -18,7 +18,7 @@ use crate::{
         Io, execute,
         testing::{OPERATOR, harness},
     },
-    error::AUDIT_UNAVAILABLE,
+    error::Code,
 };
 
 async fn replicas(h: &crate::commands::testing::Harness, name: &str) -> Option<i32> {
@@ -109,7 +109,7 @@ async fn a_change_that_cannot_be_audited_is_not_made() {
         let err = execute(cli.command, &env, &mut io)
             .await
             .expect_err("refused");
-        assert_eq!(err.code(), AUDIT_UNAVAILABLE, "{args:?}: {err}");
+        assert_eq!(err.code(), Code::AuditUnavailable, "{args:?}: {err}");
         assert!(err.message().contains("nothing was changed"), "{err}");
         assert!(out.is_empty());
     }
@@ -126,7 +126,7 @@ async fn a_change_that_cannot_be_audited_is_not_made() {
     let err = execute(cli.command, &env, &mut io)
         .await
         .expect_err("refused");
-    assert_eq!(err.code(), AUDIT_UNAVAILABLE);
+    assert_eq!(err.code(), Code::AuditUnavailable);
     assert!(out.is_empty());
 }
 
