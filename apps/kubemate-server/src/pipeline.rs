@@ -15,12 +15,19 @@
 //! 5. maps the error: a NotFound about the object the operation names is worded the same
 //!    whether it is missing or hidden.
 //!
-//! The response record is completed by the audit middleware, as for every request. No handler
+//! Before any of it, the operation's target becomes what the request's audit record is
+//! about. The response record is completed by the audit middleware, as for every request.
+//!
+//! Kubemate's own operations (users, roles: [`kubemate_rbac::ops::AdminOperation`]) take the
+//! same path through [`AppState::admin`]: the record's target, the administration area and
+//! the declared Kubemate requests, the pending record, the run for the caller (kubemate-rbac
+//! adds its escalation checks and acts with Kubemate's identity) and, after a change, a fresh
+//! policy. No handler
 //! keeps a list of Kubernetes calls: the operation declares them next to its code, and core's
 //! access tests prove the declaration covers the calls.
 
 use kubemate_core::access::{Access, Operation, Target};
-use kubemate_rbac::Request;
+use kubemate_rbac::{Actor, Request, ops::AdminOperation};
 
 use crate::{
     audit::Audit,
@@ -87,6 +94,7 @@ impl AppState {
         op: &O,
     ) -> ApiResult<O::Output> {
         let target = op.target();
+        audit.describe(&target);
         let names_object = op.names_object();
         authorize(user, &target, names_object, &op.access())?;
         op.validate()?;
@@ -114,5 +122,31 @@ impl AppState {
         let guard = StreamGuard::open(self, user, check)?;
         let output = self.run(user, audit, op).await?;
         Ok((guard, output))
+    }
+
+    /// Authorizes, audits and runs Kubemate's own operation `op` for `user`: the record is
+    /// about the operation's target; the caller needs its administration area and every
+    /// Kubemate request it declares; its inputs are checked; a change gets its pending record
+    /// first and refreshes the policy after it ran (whether it succeeded or not, since a
+    /// failure may come after some writes).
+    pub async fn admin<O: AdminOperation>(
+        &self,
+        user: &AuthUser,
+        audit: &Audit,
+        op: &O,
+    ) -> ApiResult<O::Output> {
+        let target = op.target();
+        audit.describe(&target);
+        user.require_area(op.area())?;
+        authorize(user, &target, false, &op.access())?;
+        op.validate()?;
+        if op.mutates() {
+            audit.begin().await?;
+        }
+        let result = op.run(&self.rbac, Actor::User(&user.name)).await;
+        if op.changes_policy() {
+            self.invalidate_policy().await;
+        }
+        Ok(result?)
     }
 }
