@@ -10,7 +10,7 @@
 //! a change; the CLI audits it and runs it as the operator. Neither frontend builds a target
 //! or keeps a list of requests of its own.
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 use kubemate_core::access::{Access, Target};
 
@@ -32,8 +32,10 @@ pub trait AdminOperation: Send + Sync {
         AdminArea::UsersAndRoles
     }
 
-    /// The Kubemate requests a Kubemate user needs to run it (cluster-wide, group
-    /// `kubemate.io`); Kubemate's own escalation checks come on top, when it runs.
+    /// The requests a Kubemate user needs to run it: verbs on Kubemate's own resources
+    /// (cluster-wide, group `kubemate.io`) for users and roles, on which Kubemate's escalation
+    /// checks come on top when it runs; the Kubernetes requests of an operation that Kubemate
+    /// performs on the cluster directly (the CRDs).
     fn access(&self) -> Vec<Access>;
 
     /// True when the operation changes something (it gets a record before it runs).
@@ -427,5 +429,49 @@ impl AdminOperation for RotateTokenKey {
     }
     async fn run(&self, rbac: &Rbac, _: Actor<'_>) -> Result<Rotation> {
         rbac.rotate_token_key().await
+    }
+}
+
+/// Installs the CRDs of users and roles and waits until they are served ([`install_crds`]).
+/// Its target names them all, comma-separated.
+///
+/// [`install_crds`]: crate::install_crds
+#[derive(Debug, Clone)]
+pub struct InstallCrds {
+    /// How long to wait for the apiserver to serve them.
+    pub timeout: Duration,
+}
+
+impl AdminOperation for InstallCrds {
+    type Output = ();
+    fn target(&self) -> Target {
+        let names: Vec<String> = crate::crds()
+            .into_iter()
+            .filter_map(|c| c.metadata.name)
+            .collect();
+        Target::new("install", "customresourcedefinitions").name(&names.join(","))
+    }
+    fn area(&self) -> AdminArea {
+        AdminArea::CustomResources
+    }
+    fn access(&self) -> Vec<Access> {
+        let on_crds = |verb| Access {
+            verb,
+            group: "apiextensions.k8s.io".to_owned(),
+            resource: "customresourcedefinitions".to_owned(),
+            subresource: None,
+            namespace: None,
+            name: None,
+        };
+        vec![on_crds("patch"), on_crds("get")]
+    }
+    fn mutates(&self) -> bool {
+        true
+    }
+    fn changes_policy(&self) -> bool {
+        false
+    }
+    async fn run(&self, rbac: &Rbac, _: Actor<'_>) -> Result<()> {
+        crate::install_crds(rbac.client(), self.timeout).await
     }
 }
