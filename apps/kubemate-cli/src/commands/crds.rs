@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kubemate_core::{
-    ClusterClientExt, ObjectMeta, ResourceType, WriteOptions, catalog, client::to_dynamic,
-    resources::Create,
+    ClusterClientExt, ObjectMeta, WriteOptions,
+    client::to_dynamic,
+    resources::{Create, namespace_type},
 };
 use kubemate_rbac::ops::InstallCrds;
 
@@ -59,10 +60,4 @@ pub async fn install(env: &Env, out: Out<'_>, timeout: u64) -> Result<()> {
         line(out, format!("namespace/{ns} created"))?;
     }
     Ok(())
-}
-
-fn namespace_type() -> ResourceType {
-    catalog::by_plural("namespaces")
-        .map(|k| k.resource_type())
-        .unwrap_or_else(|| ResourceType::new("", "v1", "Namespace", "namespaces", false))
 }
