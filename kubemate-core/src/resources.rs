@@ -315,7 +315,7 @@ pub async fn delete(
 }
 
 mod ops;
-pub use ops::{Create, Delete, Get, List, ListSummaries, Update};
+pub use ops::{Create, Delete, Get, List, ListSummaries, Namespaces, Update, namespace_type};
 
 #[cfg(all(test, feature = "test-util"))]
 mod tests;

@@ -355,7 +355,7 @@ async fn members(
 
 /// Sets the desired replicas of a Deployment, StatefulSet or ReplicaSet through its `scale`
 /// subresource. Other kinds are [`ErrorKind::Unsupported`] and a negative count is
-/// [`ErrorKind::Invalid`] naming `spec.replicas`; neither makes a request.
+/// [`ErrorKind::Invalid`] naming `replicas` ([`check_replicas`]); neither makes a request.
 pub async fn scale(
     client: &dyn ClusterClient,
     kind: WorkloadKind,
@@ -365,15 +365,23 @@ pub async fn scale(
 ) -> Result<Scale> {
     require(kind, Operation::Scale)?;
     validate_target(kind.kind(), ns, name)?;
-    if replicas < 0 {
-        return Err(invalid_field(
-            "spec.replicas",
-            format!("Invalid value: {replicas}: must be greater than or equal to 0"),
-        ));
-    }
+    check_replicas(replicas)?;
     client
         .set_scale(&kind.resource_type(), ns, name, replicas)
         .await
+}
+
+/// The one check of a desired replica count: [`ErrorKind::Invalid`] naming the field
+/// `replicas` when it is negative. [`scale`] and its operation ([`SetReplicas`]) both use
+/// it, so the API and the library refuse the same input with the same cause.
+pub fn check_replicas(replicas: i32) -> Result<()> {
+    if replicas < 0 {
+        return Err(invalid_field(
+            "replicas",
+            format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+        ));
+    }
+    Ok(())
 }
 
 fn rfc3339_now(fraction: bool) -> String {

@@ -22,6 +22,7 @@ pub mod authorizer;
 pub mod crd;
 pub mod derive;
 pub mod error;
+pub mod ops;
 pub mod password;
 pub mod reconcile;
 pub mod resources;

@@ -311,6 +311,11 @@ impl Rbac {
         &self.config
     }
 
+    /// The client Kubemate acts with.
+    pub fn client(&self) -> &dyn ClusterClient {
+        &*self.client
+    }
+
     fn now(&self) -> Timestamp {
         (self.config.clock)()
     }

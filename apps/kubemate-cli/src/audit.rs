@@ -12,6 +12,7 @@ use std::{
 use kubemate_audit::{AuditSink, Decision, Entry, FileSink, Outcome, Stage};
 pub use kubemate_core::access::Target;
 use kubemate_core::{ClusterClient, access::Operation};
+use kubemate_rbac::{Actor, Rbac, ops::AdminOperation};
 
 use crate::{Error, Result, error::Code};
 
@@ -170,6 +171,21 @@ impl Auditor {
         let run = async {
             op.validate()?;
             Ok(op.run(client).await?)
+        };
+        if op.mutates() {
+            self.change(op.target(), run).await
+        } else {
+            self.read(op.target(), run).await
+        }
+    }
+
+    /// Runs Kubemate's own operation (users, roles, the token key) under its own target, as
+    /// the operator: the caller's Kubernetes identity, whose RBAC the apiserver enforces on
+    /// every write (Kubemate's own checks are for Kubemate users, see [`Actor::Operator`]).
+    pub async fn admin<O: AdminOperation>(&self, rbac: &Rbac, op: &O) -> Result<O::Output> {
+        let run = async {
+            op.validate()?;
+            Ok(op.run(rbac, Actor::Operator).await?)
         };
         if op.mutates() {
             self.change(op.target(), run).await

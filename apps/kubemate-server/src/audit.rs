@@ -2,8 +2,11 @@
 //! mutation one more, written before it is performed.
 //!
 //! The middleware gives every request an id and a record in the making ([`AuditCtx`]): what
-//! the path says (verb, kind, namespace, name), refined by the handler and the authentication
-//! extractor (the user). After the handler it writes the response record with the outcome: a
+//! the route template says (verb, kind), the values of the validated path (namespace, kind,
+//! name, written by the `ValidPath` extractor), the user (the authentication extractor), and
+//! once the request reaches its operation, the operation's own target ([`Audit::describe`],
+//! called by the pipeline), which replaces the rest: the template and the path only describe
+//! the requests refused before an operation runs (400, 401). After the handler it writes the response record with the outcome: a
 //! refusal (401, 403, an invisible namespace) is `denied`; an allowed request succeeded or
 //! failed with the error code. Handlers of mutations call [`Audit::begin`] after authorization
 //! and before any write: it writes a `pending` request record and refuses the mutation (503)
@@ -175,6 +178,17 @@ impl Audit {
     /// Changes what the record is about (e.g. the namespace named in a body).
     pub fn update(&self, f: impl FnOnce(&mut Entry)) {
         self.ctx.update(f);
+    }
+
+    /// Makes the record about `target`: the operation a request runs describes it (verb, kind,
+    /// namespace, name) in place of what the route template and the path said.
+    pub fn describe(&self, target: &Target) {
+        self.ctx.update(|e| {
+            e.verb.clone_from(&target.verb);
+            e.kind.clone_from(&target.kind);
+            e.namespace.clone_from(&target.namespace);
+            e.name.clone_from(&target.name);
+        });
     }
 
     /// Writes the request record of a mutation about to be performed. Call it after

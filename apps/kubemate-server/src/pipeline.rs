@@ -15,12 +15,23 @@
 //! 5. maps the error: a NotFound about the object the operation names is worded the same
 //!    whether it is missing or hidden.
 //!
-//! The response record is completed by the audit middleware, as for every request. No handler
+//! Before any of it, the operation's target becomes what the request's audit record is
+//! about. The response record is completed by the audit middleware, as for every request.
+//!
+//! Reads of the namespaces themselves take [`AppState::run_namespaces`]: what authorizes them
+//! is namespace visibility, not the declared requests (a user of one namespace may read it
+//! without any cluster-wide permission on namespaces).
+//!
+//! Kubemate's own operations (users, roles: [`kubemate_rbac::ops::AdminOperation`]) take the
+//! same path through [`AppState::admin`]: the record's target, the administration area and
+//! the declared Kubemate requests, the pending record, the run for the caller (kubemate-rbac
+//! adds its escalation checks and acts with Kubemate's identity) and, after a change, a fresh
+//! policy. No handler
 //! keeps a list of Kubernetes calls: the operation declares them next to its code, and core's
 //! access tests prove the declaration covers the calls.
 
 use kubemate_core::access::{Access, Operation, Target};
-use kubemate_rbac::Request;
+use kubemate_rbac::{Actor, Decision, Namespaces, Request, ops::AdminOperation};
 
 use crate::{
     audit::Audit,
@@ -74,6 +85,28 @@ pub fn operation_error(target: &Target, names_object: bool, e: kubemate_core::Er
     }
 }
 
+/// The namespace read for `user`: every namespace when their roles cover all, one read of
+/// each of theirs otherwise.
+pub fn namespaces_of(user: &AuthUser) -> kubemate_core::resources::Namespaces {
+    kubemate_core::resources::Namespaces {
+        only: match user.namespaces() {
+            Namespaces::All => None,
+            Namespaces::Only(names) => Some(names.into_iter().collect()),
+        },
+    }
+}
+
+/// True when `user` may read namespace `ns`: a role in that namespace (as for the list), or
+/// the permission to `get namespaces` there. A namespace is readable exactly when it is
+/// listed ([`namespaces_of`]).
+fn may_read_namespace(user: &AuthUser, ns: &str) -> bool {
+    user.sees(ns)
+        || user.policy.authorize(
+            &user.name,
+            &Request::namespaced("get", "", "namespaces", ns),
+        ) == Decision::Allow
+}
+
 impl AppState {
     /// Authorizes, audits and runs `op` for `user` (see the module documentation).
     pub async fn run<O: Operation>(
@@ -83,6 +116,7 @@ impl AppState {
         op: &O,
     ) -> ApiResult<O::Output> {
         let target = op.target();
+        audit.describe(&target);
         let names_object = op.names_object();
         authorize(user, &target, names_object, &op.access())?;
         op.validate()?;
@@ -110,5 +144,65 @@ impl AppState {
         let guard = StreamGuard::open(self, user, check)?;
         let output = self.run(user, audit, op).await?;
         Ok((guard, output))
+    }
+
+    /// Authorizes, audits and runs Kubemate's own operation `op` for `user`: the record is
+    /// about the operation's target; the caller needs its administration area and every
+    /// Kubemate request it declares; its inputs are checked; a change gets its pending record
+    /// first and refreshes the policy after it ran (whether it succeeded or not, since a
+    /// failure may come after some writes).
+    pub async fn admin<O: AdminOperation>(
+        &self,
+        user: &AuthUser,
+        audit: &Audit,
+        op: &O,
+    ) -> ApiResult<O::Output> {
+        let target = op.target();
+        audit.describe(&target);
+        user.require_area(op.area())?;
+        authorize(user, &target, false, &op.access())?;
+        op.validate()?;
+        if op.mutates() {
+            audit.begin().await?;
+        }
+        let result = op.run(&self.rbac, Actor::User(&user.name)).await;
+        if op.changes_policy() {
+            self.invalidate_policy().await;
+        }
+        Ok(result?)
+    }
+
+    /// Runs `op`, a read of namespaces themselves, for `user`: the record is about its
+    /// target; a namespace it names that `user` may not read is the same 404 as a missing one;
+    /// a collection is the one [`namespaces_of`] built for `user`. Runs with the server's
+    /// client: visibility, not the caller's Kubernetes identity, is what allows it.
+    pub async fn run_namespaces<O: Operation>(
+        &self,
+        user: &AuthUser,
+        audit: &Audit,
+        op: &O,
+    ) -> ApiResult<O::Output> {
+        let mut target = op.target();
+        // A namespace's record is in that namespace too, so that a query by namespace finds
+        // the reads of the namespace itself.
+        if let Some(name) = target.name.clone() {
+            target = target.ns(&name);
+        }
+        audit.describe(&target);
+        if op.mutates() || target.kind != "namespaces" {
+            return Err(ApiError::internal(format!(
+                "{} {} is not a read of namespaces",
+                target.verb, target.kind
+            )));
+        }
+        if let Some(name) = target.name.as_deref()
+            && !may_read_namespace(user, name)
+        {
+            return Err(ApiError::not_found("namespaces", name).denied());
+        }
+        op.validate()?;
+        op.run(&*self.cluster)
+            .await
+            .map_err(|e| operation_error(&target, op.names_object(), e))
     }
 }

@@ -149,6 +149,12 @@ async fn resource_operations_declare_what_they_call() {
         orphan: false,
     })
     .await;
+    assert_exact(resources::Namespaces::default()).await;
+    // A user of some namespaces: one read each, a missing one included.
+    assert_exact(resources::Namespaces {
+        only: Some(vec!["shop".into(), "nowhere".into()]),
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use kube::core::DynamicObject;
 
-use super::SummaryPage;
+use super::{Summary, SummaryPage};
 use crate::{
     ClusterClient, DeleteOutcome, ListOptions, ObjectList, ResourceType, Result, WriteOptions,
     access::{Access, Operation, Target},
@@ -284,5 +284,62 @@ impl Operation for Delete {
 
     async fn run(&self, client: &dyn ClusterClient) -> Result<DeleteOutcome> {
         super::delete(client, &self.rt, &self.ns, &self.name, self.orphan).await
+    }
+}
+
+/// The Namespace kind.
+pub fn namespace_type() -> ResourceType {
+    crate::catalog::by_plural("namespaces")
+        .map(|k| k.resource_type())
+        .unwrap_or_else(|| ResourceType::new("", "v1", "Namespace", "namespaces", false))
+}
+
+/// The existing namespaces among those a caller may use, as rows: one list when they may use
+/// all (`only: None`), one read per namespace otherwise, a missing one skipped (never every
+/// namespace of the cluster for a user of one).
+#[derive(Debug, Clone, Default)]
+pub struct Namespaces {
+    /// The namespaces to read (`None`: all of them).
+    pub only: Option<Vec<String>>,
+}
+
+impl Operation for Namespaces {
+    type Output = Vec<Summary>;
+
+    fn target(&self) -> Target {
+        Target::of("list", &namespace_type())
+    }
+
+    fn access(&self) -> Vec<Access> {
+        let rt = namespace_type();
+        match &self.only {
+            None => vec![Access::new("list", &rt, "")],
+            Some(names) => names
+                .iter()
+                .map(|n| Access::new("get", &rt, "").named(n))
+                .collect(),
+        }
+    }
+
+    fn mutates(&self) -> bool {
+        false
+    }
+
+    async fn run(&self, client: &dyn ClusterClient) -> Result<Vec<Summary>> {
+        let rt = namespace_type();
+        let Some(names) = &self.only else {
+            let page = super::list_summaries(client, &rt, "", &ListOptions::default()).await?;
+            return Ok(page.items);
+        };
+        let reads = names.iter().map(|n| client.get(&rt, "", n));
+        let mut out = Vec::new();
+        for found in futures::future::join_all(reads).await {
+            match found {
+                Ok(obj) => out.push(super::summarize(&rt, &obj)),
+                Err(e) if e.is(crate::ErrorKind::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 }

@@ -95,13 +95,7 @@ impl Operation for SetReplicas {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.replicas < 0 {
-            return Err(super::invalid_field(
-                "replicas",
-                format!("{} must be greater than or equal to 0", self.replicas),
-            ));
-        }
-        Ok(())
+        super::check_replicas(self.replicas)
     }
 
     async fn run(&self, client: &dyn ClusterClient) -> Result<Scale> {

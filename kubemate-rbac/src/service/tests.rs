@@ -30,6 +30,7 @@ mod escalation;
 mod keyring;
 mod lockout;
 mod login;
+mod ops;
 mod reconcile;
 
 const START: i64 = 1_700_000_000;

@@ -3,12 +3,16 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
-use kubemate_core::{ClusterClientExt, ObjectMeta};
+use kubemate_core::{
+    ClusterClientExt, ObjectMeta, WriteOptions,
+    client::to_dynamic,
+    resources::{Create, namespace_type},
+};
+use kubemate_rbac::ops::InstallCrds;
 
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     output::{Out, line},
 };
 
@@ -26,15 +30,10 @@ pub async fn install(env: &Env, out: Out<'_>, timeout: u64) -> Result<()> {
         .into_iter()
         .filter_map(|c| c.metadata.name)
         .collect();
-    env.audit
-        .change(
-            Target::new("install", "customresourcedefinitions").name(&names.join(",")),
-            async {
-                kubemate_rbac::install_crds(env.cluster(), Duration::from_secs(timeout)).await?;
-                Ok(())
-            },
-        )
-        .await?;
+    let install = InstallCrds {
+        timeout: Duration::from_secs(timeout),
+    };
+    env.audit.admin(&env.rbac(), &install).await?;
     for name in &names {
         line(
             out,
@@ -51,12 +50,13 @@ pub async fn install(env: &Env, out: Out<'_>, timeout: u64) -> Result<()> {
             },
             ..Default::default()
         };
-        env.audit
-            .change(Target::new("create", "namespaces").ns(ns).name(ns), async {
-                env.cluster().create_as("", &namespace).await?;
-                Ok(())
-            })
-            .await?;
+        let create = Create {
+            rt: namespace_type(),
+            ns: String::new(),
+            obj: to_dynamic(&namespace)?,
+            opts: WriteOptions::default(),
+        };
+        env.audit.run(env.cluster(), &create).await?;
         line(out, format!("namespace/{ns} created"))?;
     }
     Ok(())

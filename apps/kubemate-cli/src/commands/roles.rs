@@ -1,12 +1,14 @@
 //! `kubemate role ...`: Kubemate roles, managed as the operator.
 
-use kubemate_rbac::{Actor, Role, RoleSpec};
+use kubemate_rbac::{
+    Role, RoleSpec,
+    ops::{CreateRole, DeleteRole, ListRoles},
+};
 use serde::Serialize;
 
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::{RoleCommand, parse::format_rule},
     output::{Out, Table, age, emit, line, or_none},
 };
@@ -61,20 +63,15 @@ pub async fn run(env: &Env, out: Out<'_>, cmd: RoleCommand) -> Result<()> {
                 },
                 menus,
             };
-            env.audit
-                .change(Target::new("create", "roles").name(&name), async {
-                    Ok(rbac.create_role(Actor::Operator, &name, spec).await?)
-                })
-                .await?;
+            let op = CreateRole {
+                name: name.clone(),
+                spec,
+            };
+            env.audit.admin(&rbac, &op).await?;
             line(out, format!("role/{name} created"))
         }
         RoleCommand::List { output } => {
-            let roles = env
-                .audit
-                .read(Target::new("list", "roles"), async {
-                    Ok(rbac.roles().await?)
-                })
-                .await?;
+            let roles = env.audit.admin(&rbac, &ListRoles).await?;
             let views: Vec<RoleView> = roles.iter().map(RoleView::from).collect();
             let now = (env.now)();
             emit(out, output, &views, || {
@@ -93,11 +90,7 @@ pub async fn run(env: &Env, out: Out<'_>, cmd: RoleCommand) -> Result<()> {
             })
         }
         RoleCommand::Delete { name } => {
-            env.audit
-                .change(Target::new("delete", "roles").name(&name), async {
-                    Ok(rbac.delete_role(Actor::Operator, &name).await?)
-                })
-                .await?;
+            env.audit.admin(&rbac, &DeleteRole(name.clone())).await?;
             line(out, format!("role/{name} deleted"))
         }
     }

@@ -4,12 +4,11 @@
 use std::{sync::Arc, time::Duration};
 
 use kubemate_core::workload::human_duration;
-use kubemate_rbac::{Config, Rbac};
+use kubemate_rbac::{Config, Rbac, ops::RotateTokenKey};
 
 use super::Env;
 use crate::{
     Result,
-    audit::Target,
     cli::TokenCommand,
     output::{Out, line},
 };
@@ -27,13 +26,11 @@ pub async fn run(env: &Env, out: Out<'_>, cmd: TokenCommand) -> Result<()> {
                     ..Config::default()
                 },
             );
-            let target = Target::new("rotate", "secrets")
-                .ns(&env.kubemate_namespace)
-                .name(&rbac.config().token_key_secret);
-            let rotation = env
-                .audit
-                .change(target, async { Ok(rbac.rotate_token_key().await?) })
-                .await?;
+            let op = RotateTokenKey {
+                namespace: env.kubemate_namespace.clone(),
+                secret: rbac.config().token_key_secret.clone(),
+            };
+            let rotation = env.audit.admin(&rbac, &op).await?;
             line(
                 out,
                 format!("token signing key rotated: new key id {}", rotation.kid),

@@ -1,13 +1,15 @@
 //! `kubemate user ...`, `kubemate bind` and `kubemate unbind`: Kubemate users, managed as the
 //! operator (the caller's own Kubernetes identity; see [`kubemate_rbac::Actor::Operator`]).
 
-use kubemate_rbac::{Actor, NewUser, User};
+use kubemate_rbac::{
+    NewUser, User,
+    ops::{CreateUser, DeleteUser, ListUsers, SetBinding, SetDisabled, SetPassword, Unlock},
+};
 use serde::Serialize;
 
 use super::{Env, Io};
 use crate::{
     Result,
-    audit::Target,
     cli::UserCommand,
     output::{Out, Table, age, emit, line},
 };
@@ -61,10 +63,6 @@ impl From<&User> for UserView {
     }
 }
 
-fn target(verb: &str, name: &str) -> Target {
-    Target::new(verb, "users").name(name)
-}
-
 /// Runs `kubemate user ...`.
 pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
     let rbac = env.rbac();
@@ -84,20 +82,11 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
                 password,
                 roles,
             };
-            env.audit
-                .change(target("create", &name), async {
-                    Ok(rbac.create_user(Actor::Operator, new).await?)
-                })
-                .await?;
+            env.audit.admin(&rbac, &CreateUser(new)).await?;
             line(io.out, format!("user/{name} created"))
         }
         UserCommand::List { output } => {
-            let users = env
-                .audit
-                .read(Target::new("list", "users"), async {
-                    Ok(rbac.users().await?)
-                })
-                .await?;
+            let users = env.audit.admin(&rbac, &ListUsers).await?;
             let views: Vec<UserView> = users.iter().map(UserView::from).collect();
             let now = (env.now)();
             emit(io.out, output, &views, || {
@@ -117,11 +106,7 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
             })
         }
         UserCommand::Delete { name } => {
-            env.audit
-                .change(target("delete", &name), async {
-                    Ok(rbac.delete_user(Actor::Operator, &name).await?)
-                })
-                .await?;
+            env.audit.admin(&rbac, &DeleteUser(name.clone())).await?;
             line(io.out, format!("user/{name} deleted"))
         }
         UserCommand::Passwd {
@@ -129,21 +114,17 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
             password_stdin: _,
         } => {
             let password = io.read_password()?;
-            env.audit
-                .change(target("set-password", &name), async {
-                    Ok(rbac.set_password(Actor::Operator, &name, &password).await?)
-                })
-                .await?;
+            let op = SetPassword {
+                user: name.clone(),
+                password,
+            };
+            env.audit.admin(&rbac, &op).await?;
             line(io.out, format!("user/{name} password changed"))
         }
         UserCommand::Disable { name } => set_disabled(env, io.out, &name, true).await,
         UserCommand::Enable { name } => set_disabled(env, io.out, &name, false).await,
         UserCommand::Unlock { name } => {
-            env.audit
-                .change(target("unlock", &name), async {
-                    Ok(rbac.unlock_user(Actor::Operator, &name).await?)
-                })
-                .await?;
+            env.audit.admin(&rbac, &Unlock(name.clone())).await?;
             line(io.out, format!("user/{name} unlocked"))
         }
     }
@@ -151,35 +132,23 @@ pub async fn run(env: &Env, io: &mut Io<'_>, cmd: UserCommand) -> Result<()> {
 
 async fn set_disabled(env: &Env, out: Out<'_>, name: &str, disabled: bool) -> Result<()> {
     let verb = if disabled { "disable" } else { "enable" };
-    env.audit
-        .change(target(verb, name), async {
-            Ok(env
-                .rbac()
-                .set_disabled(Actor::Operator, name, disabled)
-                .await?)
-        })
-        .await?;
+    let op = SetDisabled {
+        user: name.to_owned(),
+        disabled,
+    };
+    env.audit.admin(&env.rbac(), &op).await?;
     line(out, format!("user/{name} {verb}d"))
 }
 
 /// `kubemate bind USER ROLE` (`bind`) and `kubemate unbind USER ROLE`. The audit record's kind
 /// is `users/roles` and its name `USER/ROLE`.
 pub async fn bind(env: &Env, out: Out<'_>, user: &str, role: &str, bind: bool) -> Result<()> {
-    let verb = if bind { "bind" } else { "unbind" };
-    let rbac = env.rbac();
-    env.audit
-        .change(
-            Target::new(verb, "users/roles").name(&format!("{user}/{role}")),
-            async {
-                if bind {
-                    rbac.bind(Actor::Operator, user, role).await?;
-                } else {
-                    rbac.unbind(Actor::Operator, user, role).await?;
-                }
-                Ok(())
-            },
-        )
-        .await?;
+    let op = SetBinding {
+        user: user.to_owned(),
+        role: role.to_owned(),
+        bound: bind,
+    };
+    env.audit.admin(&env.rbac(), &op).await?;
     let (done, word) = if bind {
         ("bound", "to")
     } else {

@@ -1,8 +1,12 @@
 //! Role management (administrators only): rules, the namespaces they apply to, menu codes.
+//! Each route is one kubemate-rbac operation ([`kubemate_rbac::ops`]) run through the
+//! pipeline ([`AppState::admin`]).
 
 use axum::{Json, extract::State, http::StatusCode};
-use kubemate_core::Code;
-use kubemate_rbac::{AdminArea, Request, Role, RoleSpec, Rule, resources::GROUP};
+use kubemate_rbac::{
+    Role, RoleSpec, Rule,
+    ops::{CreateRole, DeleteRole, GetRole, ListRoles, ReplaceRole},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -11,7 +15,7 @@ use super::users::Reconciled;
 use crate::{
     audit::Audit,
     auth::AuthUser,
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiResult, ErrorBody},
     extract::Body,
     params::{NamePath, ValidPath},
     state::AppState,
@@ -76,18 +80,16 @@ pub struct RoleList {
     pub items: Vec<RoleView>,
 }
 
-fn authorize(user: &AuthUser, verb: &str) -> ApiResult<()> {
-    user.require_area(AdminArea::UsersAndRoles)?;
-    user.allow(&[Request::cluster(verb, GROUP, "roles")])
-}
-
 /// Every role.
 #[utoipa::path(get, path = "/api/v1/roles", tag = "roles",
     responses((status = 200, body = RoleList), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Json<RoleList>> {
-    authorize(&user, "list")?;
-    let roles = state.rbac.roles().await?;
+pub async fn list(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+) -> ApiResult<Json<RoleList>> {
+    let roles = state.admin(&user, &audit, &ListRoles).await?;
     Ok(Json(RoleList {
         items: roles.iter().map(RoleView::from).collect(),
     }))
@@ -105,13 +107,12 @@ pub async fn create(
     State(state): State<AppState>,
     Body(body): Body<RoleView>,
 ) -> ApiResult<(StatusCode, Json<RoleView>)> {
-    audit.update(|e| e.name = Some(body.name.clone()));
-    authorize(&user, "create")?;
-    audit.begin().await?;
-    let name = body.name.clone();
-    let created = state.rbac.create_role(&user.name, &name, body.spec()).await;
-    state.invalidate_policy().await;
-    Ok((StatusCode::CREATED, Json(RoleView::from(&created?))))
+    let op = CreateRole {
+        name: body.name.clone(),
+        spec: body.spec(),
+    };
+    let created = state.admin(&user, &audit, &op).await?;
+    Ok((StatusCode::CREATED, Json(RoleView::from(&created))))
 }
 
 /// One role.
@@ -121,15 +122,13 @@ pub async fn create(
 pub async fn get(
     ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<RoleView>> {
-    authorize(&user, "get")?;
-    let roles = state.rbac.roles().await?;
-    roles
-        .iter()
-        .find(|r| r.metadata.name.as_deref() == Some(name.as_str()))
-        .map(|r| Json(RoleView::from(r)))
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("role \"{name}\" not found")))
+    let role = state
+        .admin(&user, &audit, &GetRole(name.into_string()))
+        .await?;
+    Ok(Json(RoleView::from(&role)))
 }
 
 /// Replaces a role's rules, namespaces and menus.
@@ -146,20 +145,12 @@ pub async fn replace(
     State(state): State<AppState>,
     Body(body): Body<RoleView>,
 ) -> ApiResult<Json<RoleView>> {
-    authorize(&user, "update")?;
-    if body.name != name.as_str() {
-        return Err(ApiError::invalid_field(
-            "name",
-            format!(
-                "\"{}\" does not match the name of the path, \"{name}\"",
-                body.name
-            ),
-        ));
-    }
-    audit.begin().await?;
-    let updated = state.rbac.update_role(&user.name, &name, body.spec()).await;
-    state.invalidate_policy().await;
-    let (role, _) = updated?;
+    let op = ReplaceRole {
+        name: name.into_string(),
+        stated_name: Some(body.name.clone()),
+        spec: body.spec(),
+    };
+    let (role, _) = state.admin(&user, &audit, &op).await?;
     Ok(Json(RoleView::from(&role)))
 }
 
@@ -174,9 +165,8 @@ pub async fn delete(
     audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Reconciled>> {
-    authorize(&user, "delete")?;
-    audit.begin().await?;
-    let report = state.rbac.delete_role(&user.name, &name).await;
-    state.invalidate_policy().await;
-    Ok(Json(report?.into()))
+    let report = state
+        .admin(&user, &audit, &DeleteRole(name.into_string()))
+        .await?;
+    Ok(Json(report.into()))
 }

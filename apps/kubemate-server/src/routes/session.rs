@@ -7,18 +7,18 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::request::Parts,
 };
-use kubemate_core::names::is_dns1123_label;
+use kubemate_core::{access::Operation, names::is_dns1123_label};
 use kubemate_rbac::{Namespaces, Password};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::namespaces::visible;
 use crate::{
     audit::Audit,
     auth::AuthUser,
-    error::{ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::Body,
+    pipeline::namespaces_of,
     state::AppState,
 };
 
@@ -125,7 +125,11 @@ pub struct Me {
     security(("bearer" = [])))]
 pub async fn me(user: AuthUser, State(state): State<AppState>) -> ApiResult<Json<Me>> {
     let account = state.rbac.user(&user.name).await?;
-    let namespaces = visible(&state, &user).await?;
+    // The record stays about `me`: the namespaces are part of who the caller is.
+    let namespaces = namespaces_of(&user)
+        .run(&*state.cluster)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Json(Me {
         display_name: account.spec.display_name.clone(),
         roles: account.spec.roles.clone(),

@@ -1,9 +1,16 @@
 //! User management (administrators only): list, create, read, delete, bind and unbind roles,
-//! reset a password, disable, unlock. kubemate-rbac performs these with Kubemate's own identity, since
-//! they create Kubernetes RBAC objects, after its own escalation checks.
+//! reset a password, disable, unlock. Each route is one kubemate-rbac operation
+//! ([`kubemate_rbac::ops`]) run through the pipeline ([`AppState::admin`]); kubemate-rbac
+//! performs it with Kubemate's own identity, since it creates Kubernetes RBAC objects, after
+//! its own escalation checks.
 
 use axum::{Json, extract::State, http::StatusCode};
-use kubemate_rbac::{AdminArea, NewUser, Password, Report, Request, User, resources::GROUP};
+use kubemate_rbac::{
+    NewUser, Password, Report, User,
+    ops::{
+        CreateUser, DeleteUser, GetUser, ListUsers, SetBinding, SetDisabled, SetPassword, Unlock,
+    },
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -132,18 +139,16 @@ impl From<Report> for Reconciled {
     }
 }
 
-fn authorize(user: &AuthUser, verb: &str) -> ApiResult<()> {
-    user.require_area(AdminArea::UsersAndRoles)?;
-    user.allow(&[Request::cluster(verb, GROUP, "users")])
-}
-
 /// Every user.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = UserList), (status = 403, description = "Not an administrator", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(user: AuthUser, State(state): State<AppState>) -> ApiResult<Json<UserList>> {
-    authorize(&user, "list")?;
-    let users = state.rbac.users().await?;
+pub async fn list(
+    user: AuthUser,
+    audit: Audit,
+    State(state): State<AppState>,
+) -> ApiResult<Json<UserList>> {
+    let users = state.admin(&user, &audit, &ListUsers).await?;
     Ok(Json(UserList {
         items: users.iter().map(UserView::from).collect(),
     }))
@@ -162,24 +167,15 @@ pub async fn create(
     State(state): State<AppState>,
     Body(body): Body<NewUserBody>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    audit.update(|e| e.name = Some(body.name.clone()));
-    authorize(&user, "create")?;
-    audit.begin().await?;
-    let created = state
-        .rbac
-        .create_user(
-            &user.name,
-            NewUser {
-                name: body.name,
-                display_name: body.display_name,
-                email: body.email,
-                password: Password::new(body.password),
-                roles: body.roles,
-            },
-        )
-        .await;
-    state.invalidate_policy().await;
-    Ok((StatusCode::CREATED, Json(UserView::from(&created?))))
+    let op = CreateUser(NewUser {
+        name: body.name,
+        display_name: body.display_name,
+        email: body.email,
+        password: Password::new(body.password),
+        roles: body.roles,
+    });
+    let created = state.admin(&user, &audit, &op).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&created))))
 }
 
 /// One user.
@@ -189,10 +185,13 @@ pub async fn create(
 pub async fn get(
     ValidPath(NamePath { name }): ValidPath<NamePath>,
     user: AuthUser,
+    audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<UserView>> {
-    authorize(&user, "get")?;
-    Ok(Json(UserView::from(&state.rbac.user(&name).await?)))
+    let found = state
+        .admin(&user, &audit, &GetUser(name.into_string()))
+        .await?;
+    Ok(Json(UserView::from(&found)))
 }
 
 /// Deletes a user and everything derived for it.
@@ -205,11 +204,10 @@ pub async fn delete(
     audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Reconciled>> {
-    authorize(&user, "delete")?;
-    audit.begin().await?;
-    let report = state.rbac.delete_user(&user.name, &name).await;
-    state.invalidate_policy().await;
-    Ok(Json(report?.into()))
+    let report = state
+        .admin(&user, &audit, &DeleteUser(name.into_string()))
+        .await?;
+    Ok(Json(report.into()))
 }
 
 /// Binds a role to a user.
@@ -223,11 +221,12 @@ pub async fn bind(
     audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Reconciled>> {
-    authorize(&user, "update")?;
-    audit.begin().await?;
-    let report = state.rbac.bind(&user.name, &name, &role).await;
-    state.invalidate_policy().await;
-    Ok(Json(report?.into()))
+    let op = SetBinding {
+        user: name.into_string(),
+        role: role.into_string(),
+        bound: true,
+    };
+    Ok(Json(state.admin(&user, &audit, &op).await?.into()))
 }
 
 /// Unbinds a role from a user.
@@ -241,11 +240,12 @@ pub async fn unbind(
     audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<Reconciled>> {
-    authorize(&user, "update")?;
-    audit.begin().await?;
-    let report = state.rbac.unbind(&user.name, &name, &role).await;
-    state.invalidate_policy().await;
-    Ok(Json(report?.into()))
+    let op = SetBinding {
+        user: name.into_string(),
+        role: role.into_string(),
+        bound: false,
+    };
+    Ok(Json(state.admin(&user, &audit, &op).await?.into()))
 }
 
 /// Resets another user's password (revokes their tokens, lifts a lockout).
@@ -261,13 +261,13 @@ pub async fn set_password(
     State(state): State<AppState>,
     Body(body): Body<PasswordBody>,
 ) -> ApiResult<Json<UserView>> {
-    authorize(&user, "update")?;
-    let password = Password::new(body.password);
-    password.validate()?;
-    audit.begin().await?;
-    let updated = state.rbac.set_password(&user.name, &name, &password).await;
-    state.invalidate_policy().await;
-    Ok(Json(UserView::from(&updated?)))
+    let op = SetPassword {
+        user: name.into_string(),
+        password: Password::new(body.password),
+    };
+    Ok(Json(UserView::from(
+        &state.admin(&user, &audit, &op).await?,
+    )))
 }
 
 /// Disables or enables a user.
@@ -282,14 +282,13 @@ pub async fn set_disabled(
     State(state): State<AppState>,
     Body(body): Body<DisabledBody>,
 ) -> ApiResult<Json<UserView>> {
-    authorize(&user, "update")?;
-    audit.begin().await?;
-    let updated = state
-        .rbac
-        .set_disabled(&user.name, &name, body.disabled)
-        .await;
-    state.invalidate_policy().await;
-    Ok(Json(UserView::from(&updated?)))
+    let op = SetDisabled {
+        user: name.into_string(),
+        disabled: body.disabled,
+    };
+    Ok(Json(UserView::from(
+        &state.admin(&user, &audit, &op).await?,
+    )))
 }
 
 /// Lifts a user's lockout and forgets their failed logins, so that they can log in at once.
@@ -303,8 +302,8 @@ pub async fn unlock(
     audit: Audit,
     State(state): State<AppState>,
 ) -> ApiResult<Json<UserView>> {
-    authorize(&user, "update")?;
-    audit.begin().await?;
-    let updated = state.rbac.unlock_user(&user.name, &name).await;
-    Ok(Json(UserView::from(&updated?)))
+    let updated = state
+        .admin(&user, &audit, &Unlock(name.into_string()))
+        .await?;
+    Ok(Json(UserView::from(&updated)))
 }

@@ -37,7 +37,7 @@ async fn scale_refuses_other_kinds_and_negative_counts_without_a_call() {
         .await
         .expect_err("negative");
     assert_eq!(err.kind(), ErrorKind::Invalid);
-    assert_eq!(err.causes()[0].field, "spec.replicas");
+    assert_eq!(err.causes()[0].field, "replicas");
     assert!(err.message().contains("-1"));
     assert!(fake.actions().is_empty(), "{:?}", fake.actions());
 }
