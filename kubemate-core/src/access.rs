@@ -153,11 +153,7 @@ impl Target {
     /// a subresource such as `pods/log`: a missing Pod is a missing Pod).
     pub fn qualified(&self) -> String {
         let plural = self.kind.split('/').next().unwrap_or_default();
-        if self.group.is_empty() {
-            plural.to_owned()
-        } else {
-            format!("{plural}.{}", self.group)
-        }
+        crate::resource::qualified_plural(&self.group, plural)
     }
 }
 

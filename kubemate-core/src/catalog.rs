@@ -96,11 +96,7 @@ impl Kind {
     /// `plural.group`, case-insensitively (as kubectl accepts them).
     pub fn answers_to(&self, name: &str) -> bool {
         let name = name.to_ascii_lowercase();
-        let qualified = if self.group.is_empty() {
-            self.plural.to_owned()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        };
+        let qualified = crate::resource::qualified_plural(self.group, self.plural);
         name == self.plural
             || name == self.kind.to_ascii_lowercase()
             || name == qualified

@@ -60,11 +60,7 @@ impl ResourceType {
 
     /// `plural.group` (or `plural` for the core group), the name RBAC and CRDs use.
     pub fn qualified_plural(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.clone()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        qualified_plural(&self.group, &self.plural)
     }
 
     /// The type metadata objects of this type carry.
@@ -110,6 +106,16 @@ impl DiscoveredResource {
     /// True when the cluster serves the `name` subresource of this resource.
     pub fn has_subresource(&self, name: &str) -> bool {
         self.subresources.iter().any(|s| s == name)
+    }
+}
+
+/// `plural.group`, or `plural` for the core group: how the apiserver, RBAC, CRDs and kubectl
+/// name a resource. The one place that spells it.
+pub fn qualified_plural(group: &str, plural: &str) -> String {
+    if group.is_empty() {
+        plural.to_owned()
+    } else {
+        format!("{plural}.{group}")
     }
 }
 
